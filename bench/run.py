@@ -1,0 +1,180 @@
+"""Benchmarks at clinic-group scale: `python bench/run.py --db sqlite|postgresql --size N`.
+
+Builds two scratch databases of its own (10,000 appointments and N), runs each workload on both
+side by side, prints a table and, last, one JSON line of ratios and peak memory figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import load, scratch  # noqa: E402
+from scheduler import create_app  # noqa: E402
+from scheduler.extensions import db  # noqa: E402
+
+SMALL = 10_000
+TZ = ZoneInfo("Europe/London")
+
+
+def next_monday(today: date) -> date:
+    """The busy day: the Monday after today (clinic days are weekdays)."""
+    return today + timedelta(days=7 - today.weekday())
+
+
+def build(kind: str, size: int, name: str, stack):
+    """A migrated, bulk-loaded scratch database and an app bound to it."""
+    url = stack.enter_context(scratch.scratch_database(kind, name))
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
+    began = time.perf_counter()
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        now = datetime.now(UTC)
+        busy = next_monday(now.astimezone(TZ).date())
+        with db.engine.begin() as conn:
+            counts = load.load(conn, size, busy, TZ, now)
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+    counts["seconds"] = round(time.perf_counter() - began, 1)
+    return {"url": url, "app": app, "busy_day": busy, "counts": counts}
+
+
+def median_ms(fn, repeat: int) -> float:
+    """Median wall time of fn() in milliseconds, after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def signed_in_client(app):
+    """A test client signed in as a fresh admin."""
+    from scheduler.services import users
+
+    with app.app_context():
+        if users.find_by_email("bench-admin@example.com") is None:
+            users.create("bench-admin@example.com", "admin", "bench password 123", actor_label="bench")
+            db.session.commit()
+    client = app.test_client()
+    resp = client.post("/login", data={"email": "bench-admin@example.com", "password": "bench password 123"})
+    assert resp.status_code == 302, resp.status_code
+    return client
+
+
+def day_view(env, repeat: int = 40) -> float:
+    """Median latency of the day calendar for the busy day."""
+    client = signed_in_client(env["app"])
+    path = f"/calendar?date={env['busy_day'].isoformat()}"
+    resp = client.get(path)
+    assert resp.status_code == 200, resp.status_code
+    return median_ms(lambda: client.get(path), repeat)
+
+
+def availability(env, repeat: int = 200) -> float:
+    """Median latency of the availability endpoint for a practitioner on the busy day."""
+    from scheduler.services import users
+
+    app = env["app"]
+    with app.app_context():
+        token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/availability?practitioner_id=3&treatment_id=1&date={env['busy_day'].isoformat()}"
+    assert client.get(path, headers=headers).status_code == 200
+    return median_ms(lambda: client.get(path, headers=headers), repeat)
+
+
+def http_figures(env, seconds: int = 10) -> dict[str, float]:
+    """Requests per second of hello, the day calendar and booking under gunicorn, and worker peak RSS."""
+    from bench import web_load as http
+    from scheduler.models import Patient
+    from scheduler.services import users
+
+    app = env["app"]
+    with app.app_context():
+        patients = [
+            Patient(first_name="Book", last_name=f"Bench{i}", email=f"book{i}@example.net", reminders_opt_in=True)
+            for i in range(1000)
+        ]
+        db.session.add_all(patients)
+        db.session.flush()
+        ids = [p.id for p in patients]
+        token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
+        db.session.commit()
+    server = http.Gunicorn(env["url"])
+    try:
+        cookie = http.session_cookie(server.base, "bench-admin@example.com", "bench password 123")
+        hello = http.wrk(server.base + "/healthz", seconds)
+        day = http.wrk(
+            f"{server.base}/calendar?date={env['busy_day'].isoformat()}", seconds, headers={"Cookie": cookie}
+        )
+        script = http.booking_script(token, env["busy_day"] + timedelta(days=7), load.PRACTITIONERS, ids, TZ, threads=2)
+        booking = http.wrk(server.base + "/api/v1/appointments", seconds, script=script)
+        rss = server.peak_rss_mb()
+    finally:
+        server.stop()
+    print(f"http req/s: hello {hello:.0f}, day view {day:.0f}, booking {booking:.0f}; worker peak RSS {rss:.0f} MiB")
+    return {
+        "http_day_view_vs_hello": round(day / hello, 3),
+        "http_booking_vs_hello": round(booking / hello, 3),
+        "peak_rss_mb_web": round(rss, 1),
+    }
+
+
+WORKLOADS = [
+    ("day_view", "day calendar, busy day (ms)", day_view),
+    ("availability", "availability endpoint (ms)", availability),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark and prints the table and the JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], required=True)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--skip-http", action="store_true", help="leave out the gunicorn + wrk figures")
+    args = parser.parse_args(argv)
+    if args.size < SMALL:
+        parser.error(f"--size must be at least {SMALL}")
+    from contextlib import ExitStack
+
+    results: dict[str, float] = {}
+    rows = []
+    with ExitStack() as stack:
+        small = build(args.db, SMALL, "small", stack)
+        large = build(args.db, args.size, "large", stack)
+        print(f"built: small {small['counts']}, large {large['counts']}", flush=True)
+        for key, label, fn in WORKLOADS:
+            a, b = fn(small), fn(large)
+            results[f"{key}_ratio_large_vs_small"] = round(b / a, 3)
+            rows.append((label, a, b))
+        if not args.skip_http:
+            results.update(http_figures(large))
+    print(f"{'workload':<40} {'10k':>10} {args.size:>10}  ratio")
+    for label, a, b in rows:
+        print(f"{label:<40} {a:>10.2f} {b:>10.2f}  {b / a:.2f}")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""Configuration read from the environment when the app is created (CONTRACT.md section 2).
+
+Nothing is read at import time: `load_config()` is called by `create_app()`, so tests and
+commands that change the environment see their own values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app refuses to start."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Reads an on/off variable."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be on or off, got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Reads an integer variable."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _zone(env: Mapping[str, str]) -> str:
+    """CLINIC_TIMEZONE, refused unless it names an IANA zone (a long name is an OSError, not a ValueError)."""
+    name = env.get("CLINIC_TIMEZONE", "").strip() or "Europe/London"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"CLINIC_TIMEZONE {name!r} is not an IANA time zone") from None
+    return name
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """The configured database URL, or the embedded SQLite file under instance/."""
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{INSTANCE / 'scheduler.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environment: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Builds the Flask config for production, development or testing from the environment."""
+    if env is None:
+        load_dotenv(ROOT / ".env")
+        env = os.environ
+    name = (environment or env.get("APP_ENV") or "production").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
+    relaxed = name != "production"
+    secret = env.get("SECRET_KEY", "").strip()
+    if not secret:
+        if not relaxed:
+            raise ConfigError("SECRET_KEY is required outside development and testing")
+        secret = f"{name}-only-not-secret"
+    cfg: dict[str, Any] = {
+        "ENV_NAME": name,
+        "TESTING": name == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(env),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CLINIC_NAME": env.get("CLINIC_NAME", "").strip() or "Harbour Lane Clinic",
+        "CLINIC_TIMEZONE": _zone(env),
+        "BASE_URL": (env.get("BASE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25, minimum=1),
+        "MAIL_USE_TLS": _bool(env, "MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool(env, "MAIL_USE_SSL", False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "").strip() or "clinic@example.com",
+        "MAIL_TIMEOUT_SECONDS": _int(env, "MAIL_TIMEOUT_SECONDS", 20, minimum=1),
+        "SCHEDULER_EMBEDDED": _bool(env, "SCHEDULER_EMBEDDED", False),
+        "REMINDER_SEND_HOURS": env.get("REMINDER_SEND_HOURS", "").strip() or "09:00-18:00",
+        "REMINDER_SWEEP_SECONDS": _int(env, "REMINDER_SWEEP_SECONDS", 60, minimum=1),
+        "PRE_VISIT_HOURS": _int(env, "PRE_VISIT_HOURS", 24, minimum=1),
+        "SLOT_STEP_MINUTES": _int(env, "SLOT_STEP_MINUTES", 15, minimum=5),
+        "OUTBOX_DIR": env.get("OUTBOX_DIR", "").strip() or str(INSTANCE / "outbox"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", not relaxed),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A form left open all day at the front desk still posts; the token is tied to the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_LOCKOUT_SECONDS": _int(env, "LOGIN_LOCKOUT_SECONDS", 300, minimum=1),
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "CLINIC_PHONE": env.get("CLINIC_PHONE", "").strip() or None,
+        "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 50, minimum=1),
+        "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 600, minimum=30),
+        "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 6, minimum=1),
+        "REMINDER_RETRY_BASE_SECONDS": _int(env, "REMINDER_RETRY_BASE_SECONDS", 300, minimum=1),
+        "UNSUBSCRIBE_MAX_AGE_DAYS": _int(env, "UNSUBSCRIBE_MAX_AGE_DAYS", 400, minimum=1),
+    }
+    if name == "testing":
+        # Hashing cost is no part of what the tests check; scrypt would dominate their run time.
+        cfg["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+        cfg["SQLALCHEMY_DATABASE_URI"] = env.get("TEST_DATABASE_URL", "").strip() or "sqlite://"
+        cfg["MAIL_SERVER"] = None
+        cfg["SCHEDULER_EMBEDDED"] = False
+    return cfg

@@ -1,0 +1,76 @@
+"""Database session helpers: SQLite connection settings and write transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from scheduler.extensions import db
+
+#: execution option asking the SQLite begin hook for BEGIN IMMEDIATE
+IMMEDIATE = "sqlite_begin_immediate"
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_conn, _record) -> None:
+    """WAL, a busy timeout and foreign keys on every SQLite connection; we issue BEGIN ourselves."""
+    if not isinstance(dbapi_conn, sqlite3.Connection):
+        return
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    """Starts SQLite transactions explicitly, IMMEDIATE when a writer asked for it."""
+    if conn.dialect.name != "sqlite":
+        return
+    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite() -> bool:
+    """Whether the app runs on the embedded SQLite database."""
+    return db.engine.dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Makes the current transaction a writer that holds SQLite's write lock from its start.
+
+    On SQLite a check-then-insert (a free slot, then the booking) is only safe when no other
+    writer can commit in between, so the transaction begins with BEGIN IMMEDIATE. A read-only
+    transaction already open (loading the signed-in user) is ended first. On PostgreSQL this
+    does nothing: constraints and row locks do that job there.
+    """
+    session = db.session()
+    if not is_sqlite():
+        return
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(IMMEDIATE):
+            return
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() must be called before any change is made")
+        session.rollback()
+    session.connection(execution_options={IMMEDIATE: True})
+
+
+def register(app) -> None:
+    """On SQLite, every request that may write holds the write lock from its first statement.
+
+    A transaction that reads and then writes cannot wait for the lock once another writer has
+    committed in between (SQLite answers "database is locked" at once), so POST, PUT, PATCH and
+    DELETE requests begin with BEGIN IMMEDIATE; GET requests read without blocking anyone (WAL).
+    """
+    from flask import request
+
+    @app.before_request
+    def _writers_take_the_lock() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and is_sqlite():
+            begin_write()

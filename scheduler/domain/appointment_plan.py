@@ -1,0 +1,75 @@
+"""What to change so an appointment's emails (confirmations, pre-visit reminder) match it (pure).
+
+A confirmation goes at booking and at each reschedule; a pre-visit reminder PRE_VISIT_HOURS
+before the start, none for a booking made later than that, re-dated when the appointment moves
+(a new one when the old one already went); both end with the appointment (cancelled, missed,
+checked in, completed) or an opt-out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from scheduler.domain.plan import Planned
+from scheduler.domain.reconcile import OPTED_OUT, Change, Create, Ops, Row, moved
+
+STATUS_REASONS = {
+    "cancelled": "the appointment was cancelled",
+    "no_show": "the patient did not attend",
+    "checked_in": "the patient checked in",
+    "completed": "the appointment took place",
+}
+
+
+def diff_confirmations(rows: Sequence[Row], plan: Planned | None, status: str, opted_in: bool) -> Ops:
+    """Confirmations of one appointment: a new one when asked (booked, moved), older pending ones end."""
+    ops: Ops = []
+    for row in rows:
+        if row.status != "pending":
+            continue
+        if status != "booked":
+            ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", STATUS_REASONS.get(status, status)))
+        elif not opted_in:
+            ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", OPTED_OUT))
+        elif plan is not None:
+            ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", "superseded: the appointment was moved"))
+    if plan is not None and status == "booked":
+        if opted_in:
+            ops.append(Create(plan.seq, plan.due_at, plan.expires_at))
+        else:
+            ops.append(Create(plan.seq, plan.due_at, plan.expires_at, "cancelled", OPTED_OUT))
+    return ops
+
+
+def diff_pre_visit(rows: Sequence[Row], plan: Planned, status: str, opted_in: bool, now: datetime) -> Ops:
+    """The pre-visit reminder of one appointment: none inside its lead time, re-dated when moved."""
+    current = max(rows, key=lambda r: r.seq, default=None)
+    if status != "booked" or not opted_in:
+        if current is not None and current.status == "pending":
+            reason = STATUS_REASONS.get(status, status) if status != "booked" else OPTED_OUT
+            return [Change(current.id, current.due_at, current.expires_at, "cancelled", reason)]
+        return []
+    if current is None:
+        return [Create(0, plan.due_at, plan.expires_at)] if plan.due_at >= now else []
+    if current.status == "pending":
+        if not moved(current, plan):
+            return []
+        if plan.due_at >= now:
+            return [Change(current.id, plan.due_at, plan.expires_at, "pending", None)]
+        return [
+            Change(
+                current.id,
+                plan.due_at,
+                plan.expires_at,
+                "cancelled",
+                "the appointment moved inside the pre-visit lead time",
+            )
+        ]
+    if current.status == "cancelled":
+        if plan.due_at >= now:
+            return [Change(current.id, plan.due_at, plan.expires_at, "pending", None)]
+        return []
+    if moved(current, plan) and plan.due_at >= now:
+        return [Create(current.seq + 1, plan.due_at, plan.expires_at)]
+    return []

@@ -1,0 +1,183 @@
+"""ISO 8601 re-treatment intervals (P3M, P12W, P90D ...) and calendar arithmetic.
+
+Months are calendar months clamped to the month end (30 Nov + P3M = 28/29 Feb).
+Checks that must hold "for every start date" run over a full 4-year leap cycle,
+which contains every combination of month lengths.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+MAX_MONTHS = 1200  # 100 years
+MAX_DAYS = 36525  # 100 years of days
+FORMAT_MESSAGE = "must be an ISO 8601 duration such as P3M, P12W or P90D"
+TOO_LONG_MESSAGE = "must be no longer than 100 years"
+
+_PATTERN = re.compile(r"P(?:([0-9]+)Y)?(?:([0-9]+)M)?(?:([0-9]+)W)?(?:([0-9]+)D)?")
+_CYCLE: tuple[date, ...] = tuple(date(2024, 1, 1) + timedelta(days=i) for i in range(1461))
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A calendar duration: whole months followed by whole days."""
+
+    months: int
+    days: int
+
+    def __post_init__(self) -> None:
+        for name in ("months", "days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative whole number")
+        if self.months > MAX_MONTHS or self.days > MAX_DAYS:
+            raise ValueError(TOO_LONG_MESSAGE)
+
+    @property
+    def iso(self) -> str:
+        """Normalized ISO 8601 text, e.g. P3M, P84D, P14M3D (P0D when zero)."""
+        text = "P"
+        if self.months:
+            text += f"{self.months}M"
+        if self.days or not self.months:
+            text += f"{self.days}D"
+        return text
+
+    @property
+    def is_zero(self) -> bool:
+        """True when the duration has no months and no days."""
+        return self.months == 0 and self.days == 0
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse P[nY][nM][nW][nD] into a Duration, raising ValueError with a readable message."""
+    if not isinstance(text, str):
+        raise ValueError(FORMAT_MESSAGE)  # noqa: TRY004 -- one error type for callers
+    match = _PATTERN.fullmatch(text)
+    if match is None or all(group is None for group in match.groups()):
+        raise ValueError(FORMAT_MESSAGE)
+    if any(group is not None and len(group) > 6 for group in match.groups()):
+        raise ValueError(TOO_LONG_MESSAGE)
+    years, months, weeks, days = (int(group or 0) for group in match.groups())
+    return Duration(months=years * 12 + months, days=weeks * 7 + days)
+
+
+def add_months(d: date, n: int) -> date:
+    """Add n calendar months to d, clamping the day to the end of the target month."""
+    year, month0 = divmod(d.year * 12 + (d.month - 1) + n, 12)
+    last_day = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(d.day, last_day))
+
+
+def add_duration(d: date, dur: Duration) -> date:
+    """Add a duration to d: calendar months first, then days."""
+    return add_months(d, dur.months) + timedelta(days=dur.days)
+
+
+def nominal_days(dur: Duration) -> int:
+    """Day count with months as 30 days, for comparing a duration with a day count (P3M == 90)."""
+    return dur.months * 30 + dur.days
+
+
+@lru_cache(maxsize=256)
+def longest_days(dur: Duration) -> int:
+    """Largest real number of days the duration spans from any start date in a 4-year cycle."""
+    return max((add_duration(d, dur) - d).days for d in _CYCLE)
+
+
+@lru_cache(maxsize=1024)
+def _never_later(a: Duration, b: Duration) -> bool:
+    """True iff D + a <= D + b for every start date D in the cycle."""
+    return all(add_duration(d, a) <= add_duration(d, b) for d in _CYCLE)
+
+
+@lru_cache(maxsize=1024)
+def _always_earlier(a: Duration, b: Duration) -> bool:
+    """True iff D + a < D + b for every start date D in the cycle."""
+    return all(add_duration(d, a) < add_duration(d, b) for d in _CYCLE)
+
+
+def _whole_number(value: object, low: int, high: int) -> str | None:
+    """Return an error message unless value is an int in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number"
+    if not low <= value <= high:
+        return f"must be between {low} and {high}"
+    return None
+
+
+def _parse_field(text: object) -> tuple[Duration | None, str | None]:
+    """Parse a duration field, returning (duration, None) or (None, message)."""
+    try:
+        return parse_duration(text), None  # type: ignore[arg-type]
+    except ValueError as exc:
+        return None, str(exc)
+
+
+TWELVE_MONTHS = Duration(12, 0)
+SIX_MONTHS = Duration(6, 0)
+
+
+def validate_interval(
+    *,
+    min_interval_days: int,
+    remind_from: str,
+    remind_until: str,
+    reminder_count: int,
+    follow_up_after: str | None,
+) -> dict[str, str]:
+    """Check a treatment's interval settings; return {field: message} for every problem."""
+    errors: dict[str, str] = {}
+    min_error = _whole_number(min_interval_days, 1, 730)
+    if min_error:
+        errors["min_interval_days"] = min_error
+    count_error = _whole_number(reminder_count, 1, 6)
+    if count_error:
+        errors["reminder_count"] = count_error
+
+    start, from_error = _parse_field(remind_from)
+    if from_error:
+        errors["remind_from"] = from_error
+    elif start is not None and not min_error and nominal_days(start) < min_interval_days:
+        errors["remind_from"] = f"must be at least the minimum interval of {min_interval_days} days"
+
+    several = not count_error and reminder_count > 1
+    until_error = _check_until(start, remind_until, several=several)
+    if until_error:
+        errors["remind_until"] = until_error
+    follow_error = _check_follow_up(follow_up_after)
+    if follow_error:
+        errors["follow_up_after"] = follow_error
+    return errors
+
+
+def _check_until(start: Duration | None, remind_until: object, *, several: bool) -> str | None:
+    """Message for a bad remind_until given the (possibly invalid) remind_from, else None."""
+    until, error = _parse_field(remind_until)
+    if until is None:
+        return error
+    if not _never_later(until, TWELVE_MONTHS):
+        return "must be no later than 12 months (P12M)"
+    if start is not None and not _never_later(start, until):
+        return "must not be earlier than the start of the reminder window"
+    if start is not None and several and not _always_earlier(start, until):
+        return "must be later than the start of the reminder window when more than one reminder is sent"
+    return None
+
+
+def _check_follow_up(follow_up_after: object) -> str | None:
+    """Message for a bad follow_up_after (None is fine), else None."""
+    if follow_up_after is None:
+        return None
+    follow, error = _parse_field(follow_up_after)
+    if follow is None:
+        return error
+    if follow.is_zero:
+        return "must be longer than zero"
+    if not _never_later(follow, SIX_MONTHS):
+        return "must be no longer than 6 months (P6M)"
+    return None

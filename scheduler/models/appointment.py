@@ -1,0 +1,67 @@
+"""Appointments and their status lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.models.base import Base, UTCDateTime, utcnow
+from scheduler.models.patient import Patient
+from scheduler.models.practitioner import Practitioner
+from scheduler.models.treatment import Treatment
+
+#: statuses that occupy the practitioner's and the patient's time
+OCCUPYING = ("booked", "checked_in", "completed")
+#: the longest an appointment can be (treatments last at most 480 minutes)
+MAX_LENGTH = timedelta(minutes=480)
+
+
+class Appointment(Base):
+    """A booked injection session; no practitioner or patient is ever in two at once.
+
+    The database enforces that: on PostgreSQL by two exclusion constraints written in the
+    migration (`ex_appointments_practitioner_overlap`, `ex_appointments_patient_overlap`),
+    on SQLite by taking the write lock before the check and the insert.
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("status IN ('booked', 'checked_in', 'completed', 'cancelled', 'no_show')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_appointments_practitioner_starts", "practitioner_id", "starts_at"),
+        Index("ix_appointments_patient_starts", "patient_id", "starts_at"),
+        Index("ix_appointments_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
+    treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    #: why an admin booked inside the safety interval (also in the audit log)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    practitioner: Mapped[Practitioner] = relationship()
+    treatment: Mapped[Treatment] = relationship()
+
+
+def overlapping(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Appointments overlapping [start, end), as an index range scan on starts_at.
+
+    The lower bound on starts_at (no appointment is longer than MAX_LENGTH) keeps the scan to
+    the window itself, however many years of history lie before it.
+    """
+    return and_(
+        Appointment.starts_at < end,
+        Appointment.starts_at > start - MAX_LENGTH,
+        Appointment.ends_at > start,
+    )

@@ -1,0 +1,36 @@
+"""Patients."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler.models.base import Base, UTCDateTime, utcnow
+
+
+class Patient(Base):
+    """A person who receives treatment and, if opted in, reminder emails."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    reminders_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        """First and last name, for pages and emails."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+Index("ix_patients_last_name_lower", func.lower(Patient.last_name))
+Index("ix_patients_email_lower", func.lower(Patient.email))
+Index("ix_patients_phone", Patient.phone)

@@ -1,0 +1,41 @@
+"""The treatment catalogue with its re-treatment interval fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler.models.base import Base, UTCDateTime, utcnow
+
+KINDS = ("therapeutic", "cosmetic")
+
+
+class Treatment(Base):
+    """A bookable treatment and the plan of reminders after each session of it."""
+
+    __tablename__ = "treatments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('therapeutic', 'cosmetic')", name="kind"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 480", name="duration"),
+        CheckConstraint("min_interval_days > 0", name="min_interval"),
+        CheckConstraint("reminder_count >= 1 AND reminder_count <= 6", name="reminder_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    #: the product injected, e.g. "BOTOX"; the safety interval applies across one product
+    product: Mapped[str] = mapped_column(String(80))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    #: no new session of the same product sooner than this many days after the last one
+    min_interval_days: Mapped[int] = mapped_column(Integer)
+    #: ISO 8601 durations after the session date: first and last re-treatment reminder
+    remind_from: Mapped[str] = mapped_column(String(20))
+    remind_until: Mapped[str] = mapped_column(String(20))
+    reminder_count: Mapped[int] = mapped_column(Integer, default=3)
+    #: ISO 8601 duration after a completed session for the follow-up email; null for none
+    follow_up_after: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

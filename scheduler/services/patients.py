@@ -1,0 +1,98 @@
+"""Finding, registering and editing patients."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from scheduler.db import begin_write
+from scheduler.extensions import db
+from scheduler.models import Patient, User
+from scheduler.services import audit, planning
+from scheduler.services.errors import NotFound
+
+EDITABLE = ("first_name", "last_name", "email", "phone", "date_of_birth", "reminders_opt_in")
+
+
+def get(patient_id: int) -> Patient:
+    """Loads a patient or raises NotFound."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"There is no patient with id {patient_id}.")
+    return patient
+
+
+def search(q: str | None, limit: int = 50, offset: int = 0) -> list[Patient]:
+    """Patients matching a name, email, phone or date of birth, by last then first name."""
+    stmt = select(Patient)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(_matches(q))
+    stmt = stmt.order_by(func.lower(Patient.last_name), func.lower(Patient.first_name), Patient.id)
+    return list(db.session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def _matches(q: str):
+    """The WHERE clause for one search text."""
+    try:
+        return Patient.date_of_birth == date.fromisoformat(q)
+    except ValueError:
+        pass
+    words = q.lower().split()
+    like = f"{_escape(q.lower())}%"
+    clauses = [func.lower(Patient.email).like(f"%{_escape(q.lower())}%", escape="\\")]
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4 and not re.search(r"[A-Za-z]", q):
+        clauses.append(Patient.phone.like(f"%{_escape(q.strip())}%", escape="\\"))
+        clauses.append(func.replace(func.replace(Patient.phone, " ", ""), "-", "").like(f"%{digits}%"))
+    name_terms = [
+        or_(
+            func.lower(Patient.first_name).like(f"{_escape(w)}%", escape="\\"),
+            func.lower(Patient.last_name).like(f"{_escape(w)}%", escape="\\"),
+        )
+        for w in words
+    ]
+    clauses.append(func.lower(Patient.last_name).like(like, escape="\\"))
+    if name_terms:
+        clauses.append(and_(*name_terms))
+    return or_(*clauses)
+
+
+def _escape(text: str) -> str:
+    """Escapes LIKE wildcards in user text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def create(data: dict[str, Any], *, actor: User | None) -> Patient:
+    """Registers a patient."""
+    begin_write()
+    patient = Patient(**{k: data[k] for k in EDITABLE if k in data})
+    db.session.add(patient)
+    db.session.flush()
+    audit.record("patient.created", "patient", patient.id, actor, {"name": patient.full_name})
+    return patient
+
+
+def update(patient_id: int, changes: dict[str, Any], *, actor: User | None) -> Patient:
+    """Edits a patient; turning reminders off ends every pending reminder."""
+    begin_write()
+    patient = get(patient_id)
+    before = {k: getattr(patient, k) for k in changes if k in EDITABLE}
+    for key, value in changes.items():
+        if key in EDITABLE:
+            setattr(patient, key, value)
+    db.session.flush()
+    changed = {k: [_plain(before[k]), _plain(getattr(patient, k))] for k in before if before[k] != getattr(patient, k)}
+    if changed:
+        audit.record("patient.updated", "patient", patient.id, actor, {"changed": changed})
+    if "reminders_opt_in" in changed:
+        (planning.patient_opted_in if patient.reminders_opt_in else planning.patient_opted_out)(patient)
+    return patient
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a field value for the audit log."""
+    return value.isoformat() if isinstance(value, date) else value

@@ -1,0 +1,198 @@
+"""Entry points through which clinic events reach the reminder planner, and the one reconcile step.
+
+Every event that can change what a patient should receive (a booking made, moved, cancelled or
+missed, a check-in, a session completed, recorded or deleted, an opt-out or opt-in, a removed
+patient, a treatment's new intervals) ends here. Reconcile reads the facts, asks the pure plan
+(scheduler.domain.plan / reconcile) what the rows should be, and applies the difference: create,
+cancel with a reason, revive, re-date. It flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from scheduler.domain import appointment_plan
+from scheduler.domain import reconcile as rules
+from scheduler.domain.plan import Intervals, confirmation_plan, follow_up_plan, pre_visit_plan, retreatment_plan
+from scheduler.extensions import db
+from scheduler.jobs import WAKE_FLAG
+from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
+from scheduler.models.reminder import APPOINTMENT_KINDS, SESSION_KINDS
+from scheduler.services import clock
+from scheduler.services.reminder_rows import apply_ops, clinic, load_rows
+
+NEW_CONFIRMATION = ("booked", "rescheduled")
+
+
+def appointment_changed(event: str, appt: Appointment, session: TreatmentSession | None = None) -> None:
+    """An appointment was booked, moved, cancelled, missed, checked in or completed."""
+    reconcile_appointment(appt, new_confirmation=event in NEW_CONFIRMATION)
+    reconcile_tracks(appt.patient_id, appt.treatment_id)
+
+
+def session_recorded(session: TreatmentSession) -> None:
+    """A session done earlier or elsewhere was recorded."""
+    reconcile_tracks(session.patient_id, session.treatment_id)
+
+
+def session_deleted(session: TreatmentSession) -> None:
+    """A session is about to be deleted: its reminders end, an older track may come back."""
+    _cancel_pending(Reminder.session_id == session.id, "the session was deleted")
+    reconcile_tracks(session.patient_id, session.treatment_id, exclude_session_id=session.id)
+
+
+def patient_opted_out(patient: Patient) -> None:
+    """A patient stopped reminders: every pending email of theirs is cancelled."""
+    _reconcile_patient(patient)
+
+
+def patient_opted_in(patient: Patient) -> None:
+    """A patient asked for reminders again: those still ahead come back."""
+    _reconcile_patient(patient)
+
+
+def patient_removed(patient: Patient) -> None:
+    """A patient is about to be removed: nothing more is sent to them."""
+    _cancel_pending(Reminder.patient_id == patient.id, "the patient was removed")
+
+
+def treatment_intervals_changed(treatment: Treatment) -> int:
+    """A treatment's interval fields changed; returns how many pending reminders moved."""
+    from scheduler.services import replan
+
+    return replan.replan_treatment(treatment)
+
+
+def _cancel_pending(where, reason: str) -> None:
+    """Cancels the pending (and failed, so never resent) emails matching a condition."""
+    db.session.execute(
+        update(Reminder)
+        .where(where, Reminder.status.in_(("pending", "failed")))
+        .values(status="cancelled", reason=reason, updated_at=clock.now())
+    )
+
+
+def _reconcile_patient(patient: Patient) -> None:
+    """Reconciles every series of a patient: all treatment tracks and open appointments."""
+    db.session.flush()
+    treatments = db.session.scalars(
+        select(TreatmentSession.treatment_id).where(TreatmentSession.patient_id == patient.id).distinct()
+    ).all()
+    for treatment_id in treatments:
+        reconcile_tracks(patient.id, treatment_id)
+    with_rows = select(Reminder.appointment_id).where(
+        Reminder.patient_id == patient.id,
+        Reminder.appointment_id.is_not(None),
+        Reminder.kind.in_(APPOINTMENT_KINDS),
+        Reminder.status.in_(("pending", "cancelled")),
+    )
+    appts = db.session.scalars(
+        select(Appointment).where(
+            Appointment.patient_id == patient.id,
+            (Appointment.id.in_(with_rows))
+            | ((Appointment.status == "booked") & (Appointment.starts_at > clock.now())),
+        )
+    ).all()
+    for appt in appts:
+        reconcile_appointment(appt, new_confirmation=False)
+
+
+def reconcile_appointment(appt: Appointment, *, new_confirmation: bool) -> None:
+    """Makes an appointment's confirmation and pre-visit emails match its status and time."""
+    settings, now = clinic(), clock.now()
+    rows = load_rows(Reminder.appointment_id == appt.id, Reminder.kind.in_(APPOINTMENT_KINDS))
+    opted_in = bool(appt.patient.reminders_opt_in)
+    confirmations = [r for r in rows if r.kind == "confirmation"]
+    plan = None
+    if new_confirmation:
+        plan = confirmation_plan(appt.starts_at, now, max((r.seq for r in confirmations), default=-1) + 1)
+    target = dict(patient_id=appt.patient_id, treatment_id=appt.treatment_id, appointment_id=appt.id)
+    ops = appointment_plan.diff_confirmations([r.row for r in confirmations], plan, appt.status, opted_in)
+    apply_ops(ops, kind="confirmation", **target)
+    if any(isinstance(op, rules.Create) and op.status == "pending" for op in ops):
+        db.session.info[WAKE_FLAG] = True  # the embedded scheduler, if any, sends it right after the commit
+    pre = [r.row for r in rows if r.kind == "pre_visit"]
+    apply_ops(
+        appointment_plan.diff_pre_visit(pre, pre_visit_plan(appt.starts_at, settings), appt.status, opted_in, now),
+        kind="pre_visit",
+        **target,
+    )
+
+
+def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: int | None = None) -> None:
+    """Makes the re-treatment and follow-up emails of a patient's sessions of one treatment match the plan."""
+    db.session.flush()
+    treatment = db.session.get(Treatment, treatment_id)
+    patient = db.session.get(Patient, patient_id)
+    if treatment is None or patient is None:
+        return
+    settings, now = clinic(), clock.now()
+    iv = intervals_for(patient_id, treatment)
+    sessions = [
+        rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external)
+        for r in db.session.execute(
+            select(
+                TreatmentSession.id,
+                TreatmentSession.performed_on,
+                TreatmentSession.appointment_id,
+                TreatmentSession.external,
+            ).where(TreatmentSession.patient_id == patient_id, TreatmentSession.treatment_id == treatment_id)
+        )
+        if r.id != exclude_session_id
+    ]
+    if not sessions:
+        return
+    bookings = [
+        rules.BookingFact(r.id, clock.local_date(r.starts_at), r.status)
+        for r in db.session.execute(
+            select(Appointment.id, Appointment.starts_at, Appointment.status).where(
+                Appointment.patient_id == patient_id,
+                Appointment.treatment_id == treatment_id,
+                Appointment.status.in_(rules.HOLDING),
+            )
+        )
+    ]
+    stored: dict[int, dict[str, list[rules.Row]]] = {}
+    for r in load_rows(Reminder.session_id.in_([s.id for s in sessions]), Reminder.kind.in_(SESSION_KINDS)):
+        stored.setdefault(r.session_id or 0, {}).setdefault(r.kind, []).append(r.row)
+    for s in sessions:
+        ops = rules.diff_session(
+            s,
+            sessions,
+            bookings,
+            bool(patient.reminders_opt_in),
+            stored.get(s.id, {}),
+            retreatment_plan(s.performed_on, iv, settings),
+            follow_up_plan(s.performed_on, iv, settings),
+            now,
+        )
+        for kind, kind_ops in ops.items():
+            apply_ops(
+                kind_ops,
+                kind=kind,
+                patient_id=patient_id,
+                treatment_id=treatment_id,
+                session_id=s.id,
+                appointment_id=s.appointment_id if kind == "follow_up" else None,
+            )
+
+
+def intervals(treatment: Treatment) -> Intervals:
+    """A treatment's reminder fields, parsed."""
+    return Intervals.parse(
+        treatment.remind_from, treatment.remind_until, treatment.reminder_count, treatment.follow_up_after
+    )
+
+
+def intervals_for(patient_id: int, treatment: Treatment) -> Intervals:
+    """The intervals that apply to one patient: their own window if a clinician set one."""
+    from scheduler.models import PatientInterval
+
+    own = db.session.scalar(
+        select(PatientInterval).where(
+            PatientInterval.patient_id == patient_id, PatientInterval.treatment_id == treatment.id
+        )
+    )
+    if own is None:
+        return intervals(treatment)
+    return Intervals.parse(own.remind_from, own.remind_until, treatment.reminder_count, treatment.follow_up_after)

@@ -1,0 +1,85 @@
+"""The recall list: patients whose re-treatment window is open or overdue and who have not booked.
+
+Read-only. A (patient, treatment) pair is due when the patient's latest session of that treatment
+plus the treatment's `remind_from` is today or earlier, and the patient has no booked or
+checked-in appointment of that treatment from today on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from scheduler.domain import durations
+from scheduler.extensions import db
+from scheduler.models import Appointment, Patient, Treatment, TreatmentSession
+from scheduler.services import booking, clock
+
+
+@dataclass
+class RecallItem:
+    """One patient due for one treatment."""
+
+    patient: Patient
+    treatment: Treatment
+    last_session_on: date
+    due_on: date
+    closes_on: date
+    #: the day the list was made for
+    as_of: date
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the reminder window has closed (last session + remind_until is past)."""
+        return self.closes_on < self.as_of
+
+    @property
+    def days_since_due(self) -> int:
+        """How many days ago the window opened."""
+        return (self.as_of - self.due_on).days
+
+
+def due_list(today: date | None = None, *, treatment_id: int | None = None, limit: int = 500) -> list[RecallItem]:
+    """Who is due, soonest due date first (then by name)."""
+    today = today or clock.today()
+    last = (
+        select(
+            TreatmentSession.patient_id,
+            TreatmentSession.treatment_id,
+            func.max(TreatmentSession.performed_on).label("last_on"),
+        )
+        .where(TreatmentSession.performed_on <= today)
+        .group_by(TreatmentSession.patient_id, TreatmentSession.treatment_id)
+        .subquery()
+    )
+    stmt = (
+        select(Patient, Treatment, last.c.last_on)
+        .join(last, last.c.patient_id == Patient.id)
+        .join(Treatment, Treatment.id == last.c.treatment_id)
+        .where(Treatment.active.is_(True))
+    )
+    if treatment_id is not None:
+        stmt = stmt.where(Treatment.id == treatment_id)
+    booked = _booked_pairs(today)
+    items = []
+    for patient, treatment, last_on in db.session.execute(stmt):
+        if (patient.id, treatment.id) in booked:
+            continue
+        due_on = durations.add_duration(last_on, durations.parse_duration(treatment.remind_from))
+        if due_on > today:
+            continue
+        closes_on = durations.add_duration(last_on, durations.parse_duration(treatment.remind_until))
+        items.append(RecallItem(patient, treatment, last_on, due_on, closes_on, today))
+    items.sort(key=lambda i: (i.due_on, i.patient.last_name.lower(), i.patient.first_name.lower(), i.patient.id))
+    return items[:limit]
+
+
+def _booked_pairs(today: date) -> set[tuple[int, int]]:
+    """(patient, treatment) pairs with a booked or checked-in appointment from today on."""
+    start = booking.day_bounds(today)[0]
+    stmt = select(Appointment.patient_id, Appointment.treatment_id).where(
+        Appointment.status.in_(("booked", "checked_in")), Appointment.starts_at >= start
+    )
+    return {(p, t) for p, t in db.session.execute(stmt)}

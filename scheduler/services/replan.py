@@ -1,0 +1,200 @@
+"""Bulk re-plan after an admin changes a treatment's intervals (RULES.md rule 5), set-based.
+
+The result is exactly what the per-patient reconcile would give (the same pure diff decides),
+but computed for the whole treatment at once: the facts (sessions, bookings, opt-outs, stored
+rows) are read in a handful of queries, plans are computed once per distinct session date, and
+the writes are set-based: re-dates as one UPDATE per (session date, seq) through executemany,
+status changes as one executemany by id, new rows as one multi-row INSERT. No ORM object per row.
+Sent, skipped, failed and in-flight rows stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, select, update
+
+from scheduler.domain import reconcile as rules
+from scheduler.domain.plan import follow_up_plan, retreatment_plan
+from scheduler.extensions import db
+from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
+from scheduler.models.reminder import SESSION_KINDS
+from scheduler.services import clock
+from scheduler.services.reminder_rows import clinic, mail_domain, new_row
+
+T = Reminder.__table__
+#: rows the plan may change (spelled out: executemany cannot expand an IN list)
+OPEN_STATUS = or_(T.c.status == "pending", T.c.status == "cancelled")
+
+
+def replan_treatment(treatment: Treatment) -> int:
+    """Re-plans every reminder of the treatment's sessions; returns how many pending ones moved or ended."""
+    from scheduler.services.planning import intervals
+
+    db.session.flush()
+    iv, settings, now = intervals(treatment), clinic(), clock.now()
+    sessions, bookings, opted_out = _facts(treatment.id)
+    # Patients with a window of their own are re-planned one by one, after the bulk.
+    own = set(db.session.scalars(own_window(treatment.id)))
+    stored = _stored(treatment.id)
+    plans: dict[date, tuple[list, Any]] = {}
+    redates: dict[tuple[str, date, int], Any] = {}
+    changes: list[dict[str, Any]] = []
+    creates: list[dict[str, Any]] = []
+    moved, domain = 0, mail_domain()
+    for patient_id, theirs in sessions.items():
+        if patient_id in own:
+            continue
+        for s in theirs:
+            if s.performed_on not in plans:
+                plans[s.performed_on] = (
+                    retreatment_plan(s.performed_on, iv, settings),
+                    follow_up_plan(s.performed_on, iv, settings),
+                )
+            retreat, follow = plans[s.performed_on]
+            rows = stored.get(s.id, {})
+            ops = rules.diff_session(
+                s, theirs, bookings.get(patient_id, []), patient_id not in opted_out, rows, retreat, follow, now
+            )
+            for kind, kind_ops in ops.items():
+                before = {r.id: r for r in rows.get(kind, [])}
+                for op in kind_ops:
+                    if isinstance(op, rules.Create):
+                        creates.append(_new_row(op, kind, patient_id, treatment.id, s, now, domain))
+                        continue
+                    row = before[op.id]
+                    moved += row.status == "pending"
+                    if op.status == row.status:  # a re-date: applied set-based by (kind, session date, seq)
+                        redates[(kind, s.performed_on, row.seq)] = op
+                    else:
+                        changes.append(_change(op, now))
+    _apply_redates(treatment.id, redates, now, own)
+    if changes:
+        db.session.connection().execute(
+            update(T)
+            .where(T.c.id == bindparam("b_id"), OPEN_STATUS)
+            .values(
+                due_at=bindparam("b_due"),
+                expires_at=bindparam("b_exp"),
+                status=bindparam("b_status"),
+                reason=bindparam("b_reason"),
+                next_attempt_at=None,
+                updated_at=now,
+            ),
+            changes,
+        )
+    if creates:
+        db.session.connection().execute(insert(T), creates)
+    return moved + _replan_own(treatment, own)
+
+
+def own_window(treatment_id: int):
+    """SELECT of the patients with a window of their own for the treatment."""
+    return select(PatientInterval.patient_id).where(PatientInterval.treatment_id == treatment_id)
+
+
+def _replan_own(treatment: Treatment, patient_ids: set[int]) -> int:
+    """Re-plans the patients who have their own window; returns how many of their pending reminders moved."""
+    from scheduler.services.planning import reconcile_tracks
+
+    if not patient_ids:
+        return 0
+    before = _pending_dates(treatment.id, patient_ids)
+    for patient_id in sorted(patient_ids):
+        reconcile_tracks(patient_id, treatment.id)
+    db.session.flush()
+    after = _pending_dates(treatment.id, patient_ids)
+    return sum(1 for rid, due in before.items() if after.get(rid) != due)
+
+
+def _pending_dates(treatment_id: int, patient_ids: set[int]) -> dict[int, Any]:
+    """Due times of those patients' pending session reminders of the treatment, by id."""
+    rows = db.session.execute(
+        select(T.c.id, T.c.due_at).where(
+            T.c.treatment_id == treatment_id,
+            T.c.patient_id.in_(patient_ids),
+            T.c.status == "pending",
+            T.c.kind.in_(SESSION_KINDS),
+        )
+    )
+    return dict(rows.all())
+
+
+def _facts(treatment_id: int):
+    """Every session of the treatment by patient, their holding bookings, and who opted out."""
+    sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
+    for r in db.session.execute(
+        select(
+            TreatmentSession.id,
+            TreatmentSession.patient_id,
+            TreatmentSession.performed_on,
+            TreatmentSession.appointment_id,
+            TreatmentSession.external,
+        ).where(TreatmentSession.treatment_id == treatment_id)
+    ).all():
+        sessions[r.patient_id].append(rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external))
+    bookings: dict[int, list[rules.BookingFact]] = defaultdict(list)
+    for r in db.session.execute(
+        select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.status).where(
+            Appointment.treatment_id == treatment_id, Appointment.status.in_(rules.HOLDING)
+        )
+    ):
+        bookings[r.patient_id].append(rules.BookingFact(r.id, clock.local_date(r.starts_at), r.status))
+    treated = select(TreatmentSession.patient_id).where(TreatmentSession.treatment_id == treatment_id)
+    opted_out = set(
+        db.session.scalars(select(Patient.id).where(Patient.reminders_opt_in.is_(False), Patient.id.in_(treated)))
+    )
+    return sessions, bookings, opted_out
+
+
+def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
+    """The treatment's session reminders, by session and kind."""
+    stored: dict[int, dict[str, list[rules.Row]]] = defaultdict(lambda: defaultdict(list))
+    for r in db.session.execute(
+        select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, T.c.due_at, T.c.expires_at).where(
+            T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
+        )
+    ).all():
+        stored[r.session_id][r.kind].append(rules.Row(r.id, r.seq, r.status, r.due_at, r.expires_at))
+    return stored
+
+
+def _apply_redates(treatment_id: int, redates: dict[tuple[str, date, int], Any], now, skip: set[int]) -> None:
+    """One UPDATE per (kind, session date, seq), run as executemany: every row of that group gets the new dates."""
+    if not redates:
+        return
+    sessions = TreatmentSession.__table__
+    stmt = (
+        update(T)
+        .where(
+            T.c.session_id == sessions.c.id,  # UPDATE ... FROM sessions: a join, on both databases
+            sessions.c.treatment_id == treatment_id,
+            sessions.c.performed_on == bindparam("b_day"),
+            T.c.kind == bindparam("b_kind"),
+            T.c.seq == bindparam("b_seq"),
+            OPEN_STATUS,
+            # a subquery, not a list: executemany cannot expand an IN list
+            *([T.c.patient_id.not_in(own_window(treatment_id))] if skip else []),
+        )
+        .values(due_at=bindparam("b_due"), expires_at=bindparam("b_exp"), updated_at=now)
+    )
+    params = [
+        {"b_kind": kind, "b_day": day, "b_seq": seq, "b_due": op.due_at, "b_exp": op.expires_at}
+        for (kind, day, seq), op in redates.items()
+    ]
+    db.session.connection().execute(stmt, params)
+
+
+def _change(op: rules.Change, now) -> dict[str, Any]:
+    """Parameters of a status change by id."""
+    return {"b_id": op.id, "b_due": op.due_at, "b_exp": op.expires_at, "b_status": op.status, "b_reason": op.reason}
+
+
+def _new_row(
+    op: rules.Create, kind: str, patient_id: int, treatment_id: int, s: rules.SessionFact, now, domain: str
+) -> dict[str, Any]:
+    """Column values of a new reminder row of a session."""
+    appointment_id = s.appointment_id if kind == "follow_up" else None
+    return new_row(op, kind, patient_id, treatment_id, s.id, appointment_id, now, domain)

@@ -1,0 +1,101 @@
+"""Sessions recorded afterwards: done earlier, or at another clinic."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from scheduler.db import begin_write
+from scheduler.extensions import db
+from scheduler.models import Patient, Treatment, TreatmentSession, User
+from scheduler.services import audit, clock, planning
+from scheduler.services.errors import NotFound, Rejected
+
+
+def list_for_patient(patient_id: int) -> list[TreatmentSession]:
+    """A patient's sessions, newest first."""
+    if db.session.get(Patient, patient_id) is None:
+        raise NotFound(f"There is no patient with id {patient_id}.")
+    stmt = (
+        select(TreatmentSession)
+        .where(TreatmentSession.patient_id == patient_id)
+        .order_by(TreatmentSession.performed_on.desc(), TreatmentSession.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def record_past(
+    patient_id: int,
+    *,
+    actor: User | None,
+    treatment_id: int,
+    performed_on: date,
+    units: float | None = None,
+    lot_number: str | None = None,
+    product: str | None = None,
+    lot_expiry: date | None = None,
+    sites: str | None = None,
+    notes: str | None = None,
+    external: bool = False,
+) -> TreatmentSession:
+    """Records a session done earlier or elsewhere; the safety interval then counts it."""
+    begin_write()
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"There is no patient with id {patient_id}.")
+    treatment = db.session.get(Treatment, treatment_id)
+    if treatment is None:
+        raise Rejected(
+            f"There is no treatment with id {treatment_id}.",
+            code="invalid_reference",
+            fields={"treatment_id": "no such treatment"},
+        )
+    if performed_on > clock.today():
+        raise Rejected(
+            "A session cannot be recorded for a future date.",
+            code="in_future",
+            fields={"performed_on": "in the future"},
+        )
+    session = TreatmentSession(
+        patient_id=patient.id,
+        treatment_id=treatment.id,
+        performed_on=performed_on,
+        product=product or treatment.product,
+        units=units,
+        lot_number=lot_number,
+        lot_expiry=lot_expiry,
+        sites=sites,
+        notes=notes,
+        external=external,
+        recorded_by_id=actor.id if actor else None,
+    )
+    db.session.add(session)
+    db.session.flush()
+    audit.record(
+        "session.recorded",
+        "session",
+        session.id,
+        actor,
+        {
+            "patient_id": patient.id,
+            "treatment_id": treatment.id,
+            "performed_on": performed_on.isoformat(),
+            "external": external,
+            "lot_number": lot_number,
+        },
+    )
+    planning.session_recorded(session)
+    return session
+
+
+def patients_by_lot(lot_number: str) -> list[TreatmentSession]:
+    """Every session given from a lot (a product recall), oldest first."""
+    stmt = (
+        select(TreatmentSession)
+        .options(joinedload(TreatmentSession.patient), joinedload(TreatmentSession.treatment))
+        .where(TreatmentSession.lot_number == lot_number.strip())
+        .order_by(TreatmentSession.performed_on, TreatmentSession.id)
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,170 @@
+"""The reminder sweep: skip what is stale, claim what is due, send, record. Safe to run many at once.
+
+One sweep: (1) housekeeping in one short transaction: stale pending rows are skipped (rule 4's
+14 days, appointments already started) and, of several due re-treatment reminders of a track,
+all but the newest are skipped; (2) inside REMINDER_SEND_HOURS only, claim a batch, check and
+render it, send it over one connection and record each outcome as soon as the server answers
+(so a crash can repeat at most the one message in flight, with the same Message-ID); repeat
+until nothing is due, the mail server is down, or a stop is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+
+from scheduler.domain.plan import in_send_window, retry_delay
+from scheduler.extensions import db
+from scheduler.models import Reminder
+from scheduler.services import batch, claims, clock, heartbeat, housekeeping, mail
+from scheduler.services.reminder_rows import clinic
+
+log = logging.getLogger(__name__)
+T = Reminder.__table__
+
+
+@dataclass
+class Outcome:
+    """What happened to one reminder in a sweep."""
+
+    id: int
+    kind: str
+    patient_id: int
+    result: str  # sent, skipped, cancelled, retry, failed
+    reason: str | None = None
+    to: str | None = None
+
+
+@dataclass
+class Report:
+    """What one sweep did."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    note: str | None = None
+
+    def count(self, result: str) -> int:
+        """How many reminders had this result."""
+        return sum(1 for o in self.outcomes if o.result == result)
+
+
+def settings() -> dict:
+    """Sweep tuning from the config (defaults fit a single clinic)."""
+    cfg = current_app.config
+    return {
+        "batch": int(cfg.get("REMINDER_BATCH_SIZE", 50)),
+        "lease": timedelta(seconds=int(cfg.get("REMINDER_LEASE_SECONDS", 600))),
+        "max_attempts": int(cfg.get("REMINDER_MAX_ATTEMPTS", 6)),
+        "retry_base": timedelta(seconds=int(cfg.get("REMINDER_RETRY_BASE_SECONDS", 300))),
+        "retry_cap": timedelta(hours=6),
+        "margin": timedelta(seconds=2 * int(cfg["MAIL_TIMEOUT_SECONDS"])),
+    }
+
+
+def run(stop: threading.Event | None = None) -> Report:
+    """One sweep now; records its heartbeat. Database errors propagate (the job logs them)."""
+    report = Report()
+    run_id = heartbeat.start()
+    try:
+        _housekeeping(report)
+        if not in_send_window(clock.now(), clinic()):
+            report.note = f"outside send hours ({current_app.config['REMINDER_SEND_HOURS']})"
+        else:
+            _deliver(report, stop or threading.Event(), settings())
+    except Exception as exc:
+        db.session.rollback()
+        report.note = f"error: {type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        _heartbeat(run_id, report)
+    return report
+
+
+def _heartbeat(run_id: int, report: Report) -> None:
+    """Writes the heartbeat, never hiding the sweep's own error."""
+    try:
+        heartbeat.finish(
+            run_id,
+            sent=report.count("sent"),
+            skipped=report.count("skipped"),
+            failed=report.count("failed"),
+            retried=report.count("retry"),
+            cancelled=report.count("cancelled"),
+            note=report.note,
+        )
+    except Exception:
+        db.session.rollback()
+        log.warning("could not record the sweep's heartbeat", exc_info=True)
+
+
+def _housekeeping(report: Report) -> None:
+    """Skips what must never go out now (stale, superseded), recording it in the report."""
+    for rid, kind, patient_id, reason in housekeeping.skip_stale_and_superseded(clock.now()):
+        report.outcomes.append(Outcome(rid, kind, patient_id, "skipped", reason))
+
+
+def _deliver(report: Report, stop: threading.Event, cfg: dict) -> None:
+    """Claims and sends batches until nothing is due, the server is down, or a stop is asked for."""
+    with mail.open_transport() as transport:
+        while not stop.is_set():
+            now = clock.now()
+            token, ids = claims.claim(cfg["batch"], cfg["lease"], now)
+            if not ids:
+                return
+            lease_ends = now + cfg["lease"]
+            items = batch.prepare(ids, token, now)
+            if not _send_batch(items, token, transport, report, stop, cfg, lease_ends):
+                return
+
+
+def _send_batch(items, token, transport, report, stop, cfg, lease_ends) -> bool:
+    """Sends one prepared batch; False when the sweep should end (server down, stop, send hours over)."""
+    for n, item in enumerate(items):
+        now = clock.now()
+        if item.message is None:
+            if claims.record_outcome(item.id, token, item.status, item.reason, now):
+                report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+            continue
+        if stop.is_set() or not in_send_window(now, clinic()) or now + cfg["margin"] > lease_ends:
+            claims.release([i.id for i in items[n:] if i.message is not None], token, now)
+            _finish_outcomes(items[n:], token, report)
+            return not stop.is_set() and in_send_window(now, clinic())
+        try:
+            transport.send(item.message)
+        except mail.MessageFailed as exc:
+            _failed(item, token, str(exc), report, cfg)
+            continue
+        except mail.TransportDown as exc:
+            retry_at = _failed(item, token, str(exc), report, cfg)
+            rest = [i for i in items[n + 1 :] if i.message is not None]
+            claims.release([i.id for i in rest], token, clock.now(), retry_at=retry_at, reason=f"not tried: {exc}")
+            _finish_outcomes(items[n + 1 :], token, report)
+            report.note = str(exc)[:500]
+            return False
+        if claims.record_sent(item.id, token, item.attempts + 1, clock.now()):
+            report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
+        else:
+            log.warning("reminder %s was sent but its claim had lapsed", item.id)
+    return True
+
+
+def _finish_outcomes(items, token, report) -> None:
+    """Records the skips and cancellations still due in a batch that ends early."""
+    for item in items:
+        if item.message is None and claims.record_outcome(item.id, token, item.status, item.reason, clock.now()):
+            report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+
+
+def _failed(item, token, reason: str, report: Report, cfg: dict):
+    """Records a failed try: a retry later with backoff and jitter, or failed after the last attempt."""
+    attempts, now = item.attempts + 1, clock.now()
+    retry_at = (
+        None if attempts >= cfg["max_attempts"] else now + retry_delay(attempts, cfg["retry_base"], cfg["retry_cap"])
+    )
+    result = "failed" if retry_at is None else "retry"
+    if claims.record_failure(item.id, token, attempts, reason[:1000], retry_at, now):
+        report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, result, reason))
+    return retry_at if retry_at is not None else now + cfg["retry_base"]

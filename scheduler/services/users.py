@@ -1,0 +1,178 @@
+"""Staff users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.extensions import db
+from scheduler.models import ROLES, ApiToken, User
+from scheduler.services import audit, clock
+from scheduler.services.errors import Conflict, Invalid, NotFound
+
+MIN_PASSWORD_LENGTH = 10
+#: a valid hash to compare against when the email is unknown, so timing reveals nothing
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def normalise_email(email: str) -> str:
+    """Staff emails are compared case-insensitively."""
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    """The user with that email, or None."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create(
+    email: str, role: str, password: str, *, name: str = "", actor: User | None = None, actor_label: str | None = None
+) -> User:
+    """Creates a staff user with a hashed password."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        raise Invalid(f"{email!r} is not an email address.", fields={"email": "not an email address"})
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}.", fields={"role": "unknown role"})
+    check_password(password)
+    if find_by_email(email) is not None:
+        raise Conflict(f"A user with email {email} already exists.", code="duplicate", fields={"email": "already used"})
+    user = User(email=email, role=role, name=name, password_hash=hash_password(password), active=True)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", "user", user.id, actor, {"email": email, "role": role}, actor_label=actor_label)
+    return user
+
+
+def hash_password(password: str) -> str:
+    """The stored form of a password (scrypt; the test suite configures a cheaper method)."""
+    from flask import current_app
+
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def check_password(password: str) -> None:
+    """Refuses passwords too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.", fields={"password": "too short"}
+        )
+    if len(password) > 512:
+        raise Invalid("The password is too long.", fields={"password": "too long"})
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Checks a password in constant-ish time whether or not the user exists."""
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def token_digest(token: str) -> str:
+    """The stored form of an API token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User, *, actor: User | None = None, actor_label: str | None = None) -> str:
+    """Creates an API token for a user and returns it; only its digest is kept."""
+    token = "csk_" + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:12])
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "token.issued", "user", user.id, actor, {"token_id": row.id, "prefix": row.prefix}, actor_label=actor_label
+    )
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user behind a bearer token, or None for an unknown or revoked one."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:
+    """Revokes a token so it no longer authenticates."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"There is no token with id {token_id}.")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        audit.record("token.revoked", "user", row.user_id, actor, {"token_id": row.id, "prefix": row.prefix})
+    return row
+
+
+def count_admins() -> int:
+    """How many active admins exist."""
+    stmt = select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    return db.session.scalar(stmt) or 0
+
+
+def list_users() -> list[User]:
+    """Every staff user, admins first."""
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def get(user_id: int) -> User:
+    """Loads a user or raises NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user with id {user_id}.")
+    return user
+
+
+def _keep_an_admin(user: User, *, demoting: bool) -> None:
+    """Refuses to leave the clinic without an active admin."""
+    if demoting and user.role == "admin" and user.active and count_admins() <= 1:
+        raise Conflict("The clinic needs at least one active admin.", code="last_admin")
+
+
+def set_role(user_id: int, role: str, *, actor: User | None) -> User:
+    """Changes a user's role (audited)."""
+    if role not in ROLES:
+        raise Invalid(f"Role must be one of {', '.join(ROLES)}.", fields={"role": "unknown role"})
+    user = get(user_id)
+    if role != user.role:
+        _keep_an_admin(user, demoting=role != "admin")
+        audit.record("user.role_changed", "user", user.id, actor, {"from": user.role, "to": role})
+        user.role = role
+    return user
+
+
+def set_active(user_id: int, active: bool, *, actor: User | None) -> User:
+    """Deactivates (or reactivates) a user; a deactivated user's tokens stop working too."""
+    user = get(user_id)
+    if active != user.active:
+        _keep_an_admin(user, demoting=not active)
+        user.active = active
+        audit.record("user.activated" if active else "user.deactivated", "user", user.id, actor)
+    return user
+
+
+def reset_password(user_id: int, password: str, *, actor: User | None) -> User:
+    """Sets a new password and lifts any lock-out (audited, the password is not)."""
+    check_password(password)
+    user = get(user_id)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record("user.password_reset", "user", user.id, actor)
+    return user
+
+
+def list_tokens(user_id: int | None = None) -> list[ApiToken]:
+    """API tokens, newest first, optionally of one user."""
+    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return list(db.session.scalars(stmt))

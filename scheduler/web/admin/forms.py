@@ -1,0 +1,36 @@
+"""Flask-WTF forms of the admin pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+ROLE_CHOICES = [SelectChoice("receptionist", "Receptionist"), SelectChoice("admin", "Admin")]
+
+
+class NewUserForm(FlaskForm):
+    """Create a staff user."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=10, max=512)])
+
+
+class RoleForm(FlaskForm):
+    """Change a user's role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class PasswordForm(FlaskForm):
+    """Reset a user's password."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=512)])
+
+
+class ActionForm(FlaskForm):
+    """A bare POST with its CSRF token (deactivate, revoke, issue token)."""
+
+    value = HiddenField()

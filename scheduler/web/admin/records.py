@@ -1,0 +1,127 @@
+"""Admin: the audit log and the lot search (product recalls)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+from flask import Response, abort, render_template, request
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.models import AuditEvent, TreatmentSession
+from scheduler.services import booking, sessions
+from scheduler.web.admin import bp
+
+PAGE = 100
+
+
+def _date_arg(name: str) -> date | None:
+    """An optional YYYY-MM-DD query argument; a bad one is a 400."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be a date (YYYY-MM-DD).")
+
+
+@bp.get("/audit")
+def audit_log():
+    """The audit log, newest first, filtered by action, actor, entity and dates."""
+    action = request.args.get("action", "").strip()[:60]
+    actor = request.args.get("actor", "").strip()[:254]
+    entity = request.args.get("entity", "").strip()[:40]
+    since, until = _date_arg("from"), _date_arg("to")
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    stmt = select(AuditEvent)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor.contains(actor.lower(), autoescape=True))
+    if entity:
+        stmt = stmt.where(AuditEvent.entity_type == entity)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= booking.day_bounds(since)[0])
+    if until:
+        stmt = stmt.where(AuditEvent.at < booking.day_bounds(until + timedelta(days=1))[0])
+    rows = db.session.scalars(
+        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE + 1).offset((page_no - 1) * PAGE)
+    ).all()
+    return render_template(
+        "admin/audit.html",
+        events=rows[:PAGE],
+        has_more=len(rows) > PAGE,
+        page=page_no,
+        filters={
+            "action": action,
+            "actor": actor,
+            "entity": entity,
+            "from": since.isoformat() if since else "",
+            "to": until.isoformat() if until else "",
+        },
+    )
+
+
+@bp.get("/lots")
+def lots():
+    """Every patient who received a lot, with dates and units; ?format=csv downloads it."""
+    lot = request.args.get("lot", "").strip()[:64]
+    found: list[TreatmentSession] = []
+    if lot:
+        found = sessions.patients_by_lot(lot)
+    if lot and request.args.get("format") == "csv":
+        return _csv(lot, found)
+    return render_template("admin/lots.html", lot=lot, sessions=found)
+
+
+def _csv(lot: str, found: list[TreatmentSession]) -> Response:
+    """The recall list as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "lot_number",
+            "performed_on",
+            "patient_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "product",
+            "units",
+            "lot_expiry",
+            "treatment",
+            "external",
+        ]
+    )
+    for s in found:
+        p = s.patient
+        writer.writerow(
+            [
+                s.lot_number,
+                s.performed_on.isoformat(),
+                p.id,
+                _cell(p.first_name),
+                _cell(p.last_name),
+                _cell(p.email or ""),
+                _cell(p.phone or ""),
+                _cell(s.product),
+                "" if s.units is None else f"{s.units:g}",
+                s.lot_expiry.isoformat() if s.lot_expiry else "",
+                _cell(s.treatment.name),
+                "yes" if s.external else "no",
+            ]
+        )
+    safe = "".join(ch for ch in lot if ch.isalnum() or ch in "-_") or "lot"
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="lot-{safe}.csv"'}
+    )
+
+
+def _cell(value: str) -> str:
+    """Neutralises spreadsheet formulas in text cells (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

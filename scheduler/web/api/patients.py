@@ -1,0 +1,43 @@
+"""API: patients and their sessions."""
+
+from __future__ import annotations
+
+from scheduler.services import patients, sessions
+from scheduler.web.api.core import endpoint
+from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery, SessionIn, SessionOut
+
+
+@endpoint("GET", "/patients", query=PatientQuery, response=PatientOut, many=True)
+def list_patients(user, query: PatientQuery):
+    """Finds patients by name, email, phone or date of birth (`q`)."""
+    return patients.search(query.q, limit=query.limit, offset=query.offset)
+
+
+@endpoint("POST", "/patients", body=PatientIn, response=PatientOut, status=201)
+def create_patient(user, body: PatientIn):
+    """Registers a patient."""
+    return patients.create(body.model_dump(), actor=user)
+
+
+@endpoint("GET", "/patients/{patient_id}", response=PatientOut, errors=(404,))
+def get_patient(user, patient_id: int):
+    """One patient."""
+    return patients.get(patient_id)
+
+
+@endpoint("PATCH", "/patients/{patient_id}", body=PatientPatch, response=PatientOut, errors=(404,))
+def update_patient(user, patient_id: int, body: PatientPatch):
+    """Edits a patient; `reminders_opt_in: false` ends their pending reminders."""
+    return patients.update(patient_id, body.model_dump(exclude_unset=True), actor=user)
+
+
+@endpoint("GET", "/patients/{patient_id}/sessions", response=SessionOut, many=True, errors=(404,))
+def list_sessions(user, patient_id: int):
+    """A patient's sessions, newest first."""
+    return sessions.list_for_patient(patient_id)
+
+
+@endpoint("POST", "/patients/{patient_id}/sessions", body=SessionIn, response=SessionOut, status=201, errors=(404, 422))
+def record_session(user, patient_id: int, body: SessionIn):
+    """Records a session done earlier or elsewhere."""
+    return sessions.record_past(patient_id, actor=user, **body.model_dump())

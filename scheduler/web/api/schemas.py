@@ -1,0 +1,334 @@
+"""Pydantic schemas of the JSON API: they validate requests and generate openapi.json."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+
+MAX_ID = 2**31 - 1
+
+
+def _sane_instant(value: datetime) -> datetime:
+    """Keeps instants in a range the calendar arithmetic and the database can hold, as UTC."""
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return value.astimezone(UTC)
+
+
+def _sane_date(value: date) -> date:
+    """Keeps dates in a plausible range."""
+    if not 1900 <= value.year <= 2100:
+        raise ValueError("must be between the years 1900 and 2100")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text80 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Text120 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+DurationText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Lot = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()\-]{0,39}$")]
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
+Day = Annotated[date, AfterValidator(_sane_date)]
+
+
+def _born(value: date) -> date:
+    """A date of birth cannot be in the future (a day's slack for time zones)."""
+    from datetime import UTC, datetime, timedelta
+
+    if value > (datetime.now(UTC) + timedelta(days=1)).date():
+        raise ValueError("must not be in the future")
+    return value
+
+
+Birthday = Annotated[Day, AfterValidator(_born)]
+
+
+def _hundredths(value: float) -> float:
+    """Units are stored as NUMERIC(7, 2): more decimals would be silently rounded (0.001 to zero)."""
+    rounded = round(value, 2)
+    if abs(rounded - value) > 1e-9:
+        raise ValueError("must have at most two decimal places")
+    if rounded <= 0:
+        raise ValueError("must be at least 0.01")
+    return rounded
+
+
+Units = Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False), AfterValidator(_hundredths)]
+Hours = dict[str, list[tuple[str, str]]]
+
+#: instants come back as RFC 3339 with an explicit +00:00 offset
+OutInstant = Annotated[
+    datetime,
+    PlainSerializer(lambda v: v.astimezone(UTC).isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _has_nul(value: object) -> bool:
+    """Whether a string, or any string inside a list or dict, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+class In(BaseModel):
+    """Base of request bodies: unknown fields are ignored, strings are trimmed."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """Refuses NUL characters, which PostgreSQL cannot store (a 400, not a 500)."""
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def _no_defaults(schema: dict, _model: type) -> None:
+    """A PATCH field left out is left unchanged: openapi.json gives it no (null) default."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class Patch(In):
+    """Base of PATCH bodies: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, json_schema_extra=_no_defaults)
+
+
+class Out(BaseModel):
+    """Base of responses, read from ORM objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = {}
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: {"error": {"code", "message", "fields"}}."""
+
+    error: ErrorBody
+
+
+# --- treatments ---------------------------------------------------------------------------
+
+
+class TreatmentIn(In):
+    name: Text120
+    kind: Literal["therapeutic", "cosmetic"]
+    product: Text80
+    duration_minutes: int = Field(ge=5, le=480)
+    min_interval_days: int = Field(ge=1, le=730)
+    remind_from: DurationText = Field(examples=["P12W"])
+    remind_until: DurationText = Field(examples=["P6M"])
+    reminder_count: int = Field(default=3, ge=1, le=6)
+    follow_up_after: DurationText | None = Field(default=None, examples=["P4W"])
+    active: bool = True
+
+
+class TreatmentPatch(Patch):
+    """Only the fields sent are changed; `follow_up_after: null` removes the follow-up."""
+
+    name: Text120 = None  # type: ignore[assignment]
+    kind: Literal["therapeutic", "cosmetic"] = None  # type: ignore[assignment]
+    product: Text80 = None  # type: ignore[assignment]
+    duration_minutes: int = Field(default=None, ge=5, le=480)  # type: ignore[assignment]
+    min_interval_days: int = Field(default=None, ge=1, le=730)  # type: ignore[assignment]
+    remind_from: DurationText = None  # type: ignore[assignment]
+    remind_until: DurationText = None  # type: ignore[assignment]
+    reminder_count: int = Field(default=None, ge=1, le=6)  # type: ignore[assignment]
+    follow_up_after: DurationText | None = None
+    active: bool = None  # type: ignore[assignment]
+
+
+class TreatmentOut(Out):
+    id: int
+    name: str
+    kind: str
+    product: str
+    duration_minutes: int
+    min_interval_days: int
+    remind_from: str
+    remind_until: str
+    reminder_count: int
+    follow_up_after: str | None
+    active: bool
+
+
+# --- practitioners ------------------------------------------------------------------------
+
+
+class PractitionerIn(In):
+    name: Text120
+    email: EmailStr | None = None
+    active: bool = True
+    working_hours: Hours = Field(default_factory=dict, examples=[{"mon": [["09:00", "17:00"]]}])
+
+
+class PractitionerPatch(Patch):
+    name: Text120 = None  # type: ignore[assignment]
+    email: EmailStr | None = None
+    active: bool = None  # type: ignore[assignment]
+    working_hours: Hours = None  # type: ignore[assignment]
+
+
+class PractitionerOut(Out):
+    id: int
+    name: str
+    email: str | None
+    active: bool
+    working_hours: Hours
+
+
+# --- patients -----------------------------------------------------------------------------
+
+
+class PatientIn(In):
+    first_name: Text80
+    last_name: Text80
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    date_of_birth: Birthday | None = None
+    reminders_opt_in: bool = True
+
+
+class PatientPatch(Patch):
+    first_name: Text80 = None  # type: ignore[assignment]
+    last_name: Text80 = None  # type: ignore[assignment]
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    date_of_birth: Birthday | None = None
+    reminders_opt_in: bool = None  # type: ignore[assignment]
+
+
+class PatientOut(Out):
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    date_of_birth: date | None
+    reminders_opt_in: bool
+
+
+class PatientQuery(In):
+    q: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+# --- appointments -------------------------------------------------------------------------
+
+
+class AvailabilityQuery(In):
+    practitioner_id: Id
+    treatment_id: Id
+    date: Day
+
+
+class AvailabilityOut(BaseModel):
+    slots: list[OutInstant]
+
+
+class AppointmentQuery(In):
+    from_: Day | Instant | None = Field(default=None, alias="from")
+    to: Day | Instant | None = None
+    practitioner_id: Id | None = None
+    patient_id: Id | None = None
+    status: Literal["booked", "checked_in", "completed", "cancelled", "no_show"] | None = None
+    limit: int = Field(default=500, ge=1, le=5000)
+
+
+class AppointmentIn(In):
+    patient_id: Id
+    practitioner_id: Id
+    treatment_id: Id
+    starts_at: Instant
+    override_reason: Reason | None = None
+
+
+class RescheduleIn(In):
+    starts_at: Instant
+    override_reason: Reason | None = None
+
+
+class CancelIn(In):
+    reason: Reason | None = None
+
+
+class CompleteIn(In):
+    units: Units
+    lot_number: Lot
+    product: Text80 | None = None
+    lot_expiry: Day | None = None
+    sites: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    notes: Notes | None = None
+
+
+class AppointmentOut(Out):
+    id: int
+    patient_id: int
+    practitioner_id: int
+    treatment_id: int
+    starts_at: OutInstant
+    ends_at: OutInstant
+    status: str
+    override_reason: str | None = None
+    cancel_reason: str | None = None
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+class SessionIn(In):
+    treatment_id: Id
+    performed_on: Day
+    units: Units | None = None
+    lot_number: Lot | None = None
+    product: Text80 | None = None
+    lot_expiry: Day | None = None
+    sites: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    notes: Notes | None = None
+    external: bool = False
+
+
+class SessionOut(Out):
+    id: int
+    patient_id: int
+    treatment_id: int
+    performed_on: date
+    appointment_id: int | None
+    product: str
+    units: float | None
+    lot_number: str | None
+    lot_expiry: date | None
+    sites: str | None
+    external: bool

@@ -1,0 +1,44 @@
+"""The scheduler-health banner on every staff page: reminders are not going out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from scheduler.extensions import db
+from scheduler.models.reminder import SweepRun
+from scheduler.services import clock
+
+#: a sweep older than this means the scheduler is down (it sweeps every REMINDER_SWEEP_SECONDS)
+STALE_AFTER = timedelta(minutes=10)
+
+
+def last_sweep() -> datetime | None:
+    """When the most recent sweep started, or None if none ever ran."""
+    return db.session.scalar(select(func.max(SweepRun.started_at)))
+
+
+def scheduler_warning() -> str | None:
+    """A sentence for the banner when the last sweep is more than 10 minutes old, else None."""
+    last = last_sweep()
+    if last is None:
+        return "The reminder scheduler has never run: no reminder emails are being sent."
+    age = clock.now() - last
+    if age <= STALE_AFTER:
+        return None
+    minutes = int(age.total_seconds() // 60)
+    when = f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
+    return f"The reminder scheduler last ran {when} ago: reminder emails are not going out."
+
+
+def register(app: Flask) -> None:
+    """Adds `scheduler_warning` to the templates of signed-in staff pages."""
+
+    @app.context_processor
+    def banner() -> dict[str, str | None]:
+        if not current_user or not current_user.is_authenticated:
+            return {"scheduler_warning": None}
+        return {"scheduler_warning": scheduler_warning()}

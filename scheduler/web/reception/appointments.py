@@ -1,0 +1,220 @@
+"""One appointment and its actions: check in, complete, cancel, no-show, reschedule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from scheduler.domain import lifecycle, safety, slots
+from scheduler.extensions import db
+from scheduler.models import Appointment, TreatmentSession
+from scheduler.services import booking, clock, patient_view
+from scheduler.services.errors import ServiceError
+from scheduler.web.forms import ActionForm, CancelForm, CompleteForm, RescheduleForm, as_date, parse_slot, slot_value
+from scheduler.web.reception import bp
+from scheduler.web.reception.common import actor, redirect_target, show_service_error
+
+#: the status changes made by a bare button, with what the flash message says
+SIMPLE_ACTIONS = {"check-in": ("checked_in", "checked in"), "no-show": ("no_show", "marked as a no-show")}
+
+
+_load = booking.get_appointment  # a NotFound renders the app's 404 page
+
+
+def render_appointment(
+    appt: Appointment,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    cancel_form: CancelForm | None = None,
+    complete_form: CompleteForm | None = None,
+):
+    """The appointment page with the actions its status allows."""
+    session = db.session.scalar(select(TreatmentSession).where(TreatmentSession.appointment_id == appt.id))
+    if complete_form is None:
+        complete_form = CompleteForm(formdata=None, product=appt.treatment.product)
+    last = patient_view.last_session_of_product(appt.patient_id, appt.treatment.product)
+    earliest = safety.earliest_safe_date(last, appt.treatment.min_interval_days) if last else None
+    return render_template(
+        "reception/appointment.html",
+        appt=appt,
+        session=session,
+        action=ActionForm(formdata=None),
+        cancel_form=cancel_form or CancelForm(formdata=None),
+        complete_form=complete_form,
+        can=_allowed(appt.status),
+        last_of_product=last,
+        earliest_safe=earliest,
+        error=error,
+    ), status
+
+
+def _allowed(status: str) -> dict[str, bool]:
+    """Which actions the status allows (the lifecycle's transitions)."""
+    targets = lifecycle.TRANSITIONS.get(status, frozenset())
+    return {
+        "check_in": "checked_in" in targets,
+        "complete": "completed" in targets,
+        "cancel": "cancelled" in targets,
+        "no_show": "no_show" in targets,
+        "reschedule": lifecycle.can_reschedule(status),
+    }
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def appointment(appointment_id: int):
+    """An appointment's details and its actions."""
+    return render_appointment(_load(appointment_id))
+
+
+@bp.post("/appointments/<int:appointment_id>/<any('check-in', 'no-show'):action>")
+def appointment_action(appointment_id: int, action: str):
+    """Checks in or marks a no-show; a refused change is shown on the appointment page."""
+    appt = _load(appointment_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form was not accepted; reload the page and try again.")
+    target, done = SIMPLE_ACTIONS[action]
+    try:
+        booking.change_status(appt.id, target, actor=actor())
+    except ServiceError as exc:
+        status = show_service_error(None, exc)
+        return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message))
+    db.session.commit()
+    flash(f"{appt.patient.full_name} {done}.", "success")
+    default = url_for("reception.appointment", appointment_id=appt.id)
+    return redirect(redirect_target(form.next.data, default))
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+def appointment_cancel(appointment_id: int):
+    """Cancels with a reason."""
+    appt = _load(appointment_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return render_appointment(appt, status=400, error="Say why the appointment is cancelled.", cancel_form=form)
+    try:
+        booking.change_status(appt.id, "cancelled", actor=actor(), reason=form.reason.data)
+    except ServiceError as exc:
+        status = show_service_error(form, exc)
+        return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message), cancel_form=form)
+    db.session.commit()
+    flash(f"Cancelled {appt.patient.full_name}'s appointment.", "success")
+    default = url_for("reception.appointment", appointment_id=appt.id)
+    return redirect(redirect_target(form.next.data, default))
+
+
+@bp.post("/appointments/<int:appointment_id>/complete")
+def appointment_complete(appointment_id: int):
+    """Completes a checked-in appointment and records the session (product, units, lot ...)."""
+    appt = _load(appointment_id)
+    form = CompleteForm()
+    if not form.validate_on_submit():
+        return render_appointment(appt, status=400, error="Please correct the marked fields.", complete_form=form)
+    try:
+        booking.complete(
+            appt.id,
+            actor=actor(),
+            units=form.units.data,
+            lot_number=form.lot_number.data,
+            product=form.product.data,
+            lot_expiry=form.lot_expiry.data,
+            sites=form.sites.data,
+            notes=form.notes.data,
+        )
+    except ServiceError as exc:
+        status = show_service_error(form, exc)
+        return render_appointment(
+            _load(appointment_id), status=status, error=_sentence(exc.message), complete_form=form
+        )
+    db.session.commit()
+    flash(f"Completed: {appt.patient.full_name}, lot {form.lot_number.data}.", "success")
+    return redirect(url_for("reception.patient", patient_id=appt.patient_id))
+
+
+def _free_starts(appt: Appointment, day: date) -> list[datetime]:
+    """Free starts for the appointment's practitioner and treatment, the appointment itself not counted as busy."""
+    practitioner, treatment = appt.practitioner, appt.treatment
+    if not practitioner.active or not treatment.active:
+        return []
+    hours = slots.parse_working_hours(practitioner.working_hours or {})
+    start, end = booking.day_bounds(day)
+    busy = booking.busy_intervals(
+        practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12), exclude_id=appt.id
+    )
+    step = timedelta(minutes=int(current_app.config["SLOT_STEP_MINUTES"]))
+    return slots.free_slots(
+        day, hours, clock.clinic_tz(), timedelta(minutes=treatment.duration_minutes), busy, clock.now(), step
+    )
+
+
+def render_reschedule(
+    appt: Appointment,
+    form: RescheduleForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_code: str | None = None,
+):
+    """The reschedule page: the free times of the same practitioner and treatment on a day."""
+    source = request.form if request.method == "POST" else request.args
+    day = as_date(source.get("date")) or max(clock.local_date(appt.starts_at), clock.today())
+    options = [(s, slot_value(appt.practitioner_id, s)) for s in _free_starts(appt, day) if s != appt.starts_at]
+    return render_template(
+        "reception/reschedule.html",
+        appt=appt,
+        form=form,
+        day=day,
+        prev_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        options=options,
+        checked=form.slot.data if request.method == "POST" else None,
+        can=lifecycle.can_reschedule(appt.status),
+        error=error,
+        error_code=error_code,
+        is_admin=current_user.is_admin,
+    ), status
+
+
+@bp.get("/appointments/<int:appointment_id>/reschedule")
+def reschedule(appointment_id: int):
+    """Pick a new free time for a booked appointment."""
+    return render_reschedule(_load(appointment_id), RescheduleForm(formdata=None))
+
+
+@bp.post("/appointments/<int:appointment_id>/reschedule")
+def reschedule_post(appointment_id: int):
+    """Moves the appointment; a refusal is shown on the form."""
+    appt = _load(appointment_id)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return render_reschedule(appt, form, status=400, error="Pick a free time.")
+    practitioner_id, starts_at = parse_slot(form.slot.data)
+    if practitioner_id != appt.practitioner_id:
+        return render_reschedule(appt, form, status=400, error="That time is not one of the offered times.")
+    try:
+        booking.reschedule(appt.id, starts_at, actor=actor(), override_reason=form.override_reason.data)
+    except ServiceError as exc:
+        status = show_service_error(form, exc, {"starts_at": "slot"})
+        return render_reschedule(
+            _load(appointment_id), form, status=status, error=_sentence(exc.message), error_code=exc.code
+        )
+    db.session.commit()
+    flash(
+        f"Moved {appt.patient.full_name} to {clock.local(starts_at):%a} {clock.local(starts_at).day} "
+        f"{clock.local(starts_at):%b %Y} at {clock.local(starts_at):%H:%M}.",
+        "success",
+    )
+    return redirect(url_for("reception.appointment", appointment_id=appt.id))
+
+
+def _sentence(message: str) -> str:
+    """A service message as a sentence ("cannot mark ..." -> "Cannot mark ....")."""
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."

@@ -1,0 +1,107 @@
+"""The day calendar (every practitioner) and the week view (one practitioner); layout in grid.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from scheduler.domain import slots
+from scheduler.extensions import db
+from scheduler.models import Appointment
+from scheduler.models.appointment import overlapping
+from scheduler.services import booking, catalog, clock
+from scheduler.web.reception import bp
+from scheduler.web.reception.common import day_arg, id_arg
+from scheduler.web.reception.grid import build_grid
+
+
+def _appointments(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Appointment]:
+    """Every appointment (any status) overlapping [start, end), by start."""
+    stmt = (
+        select(Appointment)
+        .options(joinedload(Appointment.patient), joinedload(Appointment.treatment))
+        .where(overlapping(start, end))
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    if practitioner_ids is not None:
+        stmt = stmt.where(Appointment.practitioner_id.in_(practitioner_ids))
+    return list(db.session.scalars(stmt))
+
+
+def _counts(appts: list[Appointment]) -> dict[str, int]:
+    """How many appointments are in each status."""
+    counts: dict[str, int] = defaultdict(int)
+    for a in appts:
+        counts[a.status] += 1
+    return dict(counts)
+
+
+@bp.get("/")
+@bp.get("/calendar")
+def day():
+    """Every practitioner's appointments on one clinic day (today by default)."""
+    the_day = day_arg()
+    start, end = booking.day_bounds(the_day)
+    appts = _appointments(None, start, end)
+    practitioners = catalog.list_practitioners(include_inactive=False)
+    known = {p.id for p in practitioners}
+    extra = {a.practitioner_id for a in appts} - known
+    practitioners += [p for p in catalog.list_practitioners(include_inactive=True) if p.id in extra]
+    cells = [
+        (p, the_day, p.name, url_for("reception.week", practitioner_id=p.id, date=the_day.isoformat()))
+        for p in practitioners
+    ]
+    grid = build_grid(cells, appts) if cells else None
+    return render_template(
+        "reception/day.html",
+        day=the_day,
+        today=clock.today(),
+        prev_day=the_day - timedelta(days=1),
+        next_day=the_day + timedelta(days=1),
+        grid=grid,
+        counts=_counts([a for a in appts if clock.local_date(a.starts_at) == the_day]),
+        total=len(appts),
+    )
+
+
+@bp.get("/calendar/week")
+def week():
+    """One practitioner's week (Monday to Sunday) around ?date=."""
+    the_day = day_arg()
+    practitioners = catalog.list_practitioners(include_inactive=True)
+    if not practitioners:
+        abort(404, description="There are no practitioners yet.")
+    pid = id_arg("practitioner_id")
+    if request.args.get("practitioner_id") and pid is None:
+        abort(400, description="practitioner_id must be a practitioner's number.")
+    practitioner = next((p for p in practitioners if p.id == pid), None) if pid else None
+    if pid and practitioner is None:
+        abort(404, description=f"There is no practitioner with id {pid}.")
+    practitioner = practitioner or next((p for p in practitioners if p.active), practitioners[0])
+    monday = the_day - timedelta(days=the_day.weekday())
+    days = [monday + timedelta(days=i) for i in range(7)]
+    start, end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
+    appts = _appointments([practitioner.id], start, end)
+    hours = slots.parse_working_hours(practitioner.working_hours or {})
+    busy_days = {clock.local_date(a.starts_at) for a in appts}
+    shown = [d for d in days if hours.get(slots.DAYS[d.weekday()]) or d in busy_days]
+    hidden = [d for d in days if d not in shown]
+    cells = [(practitioner, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
+    grid = build_grid(cells, appts) if cells else None
+    return render_template(
+        "reception/week.html",
+        practitioner=practitioner,
+        practitioners=practitioners,
+        day=the_day,
+        monday=monday,
+        sunday=days[-1],
+        today=clock.today(),
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        grid=grid,
+        hidden=hidden,
+    )

@@ -1,0 +1,198 @@
+"""The calendar grid: columns of 5-minute tracks with working time, free cells and appointments.
+
+Columns are CSS grids of 5-minute tracks (15-minute lines drawn by the stylesheet); items are
+placed with the row classes `r<start>` and `s<span>` of calendar-grid.css, because the
+Content-Security-Policy forbids inline styles. Times are clinic wall-clock times.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from scheduler.domain import slots
+from scheduler.extensions import db
+from scheduler.models import OCCUPYING, Appointment, Practitioner, TimeOff
+from scheduler.services import booking, clock
+
+TICK = 5  # minutes per grid track
+FREE_STEP = 15  # minutes per clickable free cell
+MAX_LANES = 3
+DEFAULT_HOURS = (8 * 60, 18 * 60)
+#: document order of items starting on the same track (the stylesheet's z-index does the stacking)
+KIND_ORDER = {"work": 0, "off": 1, "free": 2, "appt": 3, "now": 4}
+
+
+@dataclass
+class Item:
+    """Something placed in a column: working time, time off, a free cell, an appointment, now."""
+
+    kind: str
+    row: int
+    span: int
+    start: datetime | None = None
+    appt: Appointment | None = None
+    lane: int = 0
+    label: str = ""
+    #: a cancelled or missed appointment over a free cell: drawn aside so the cell stays clickable
+    beside_free: bool = False
+
+
+@dataclass
+class Column:
+    """One practitioner on one day."""
+
+    practitioner: Practitioner
+    day: date
+    title: str
+    subtitle: str
+    link: str
+    items: list[Item] = field(default_factory=list)
+    lanes: int = 1
+    count: int = 0
+
+
+@dataclass
+class Grid:
+    """The columns and the shared time axis."""
+
+    columns: list[Column]
+    rows: int
+    hours: list[tuple[str, int]]
+    now_row: int | None = None
+    now_label: str = ""
+
+
+def _minute(instant: datetime, day: date) -> int:
+    """Clinic wall-clock minutes after midnight of `day` (clamped to the day)."""
+    local = clock.local(instant)
+    if local.date() < day:
+        return 0
+    if local.date() > day:
+        return 24 * 60
+    return local.hour * 60 + local.minute
+
+
+def _hours_text(intervals: list[tuple[datetime, datetime]]) -> str:
+    """ "09:00–17:00" or "Not working"."""
+    if not intervals:
+        return "Not working"
+    return ", ".join(f"{clock.local(s):%H:%M}–{clock.local(e):%H:%M}" for s, e in intervals)
+
+
+def _lanes(appts: list[Appointment]) -> tuple[dict[int, int], int]:
+    """Side-by-side lanes for overlapping appointments (0 = the full width); and the lane count."""
+    lane_of: dict[int, int] = {}
+    ordered = sorted(appts, key=lambda a: (a.starts_at, -(a.ends_at - a.starts_at).total_seconds(), a.id))
+    ends: list[datetime] = []
+    for a in ordered:
+        overlapping = any(b.id != a.id and b.starts_at < a.ends_at and a.starts_at < b.ends_at for b in appts)
+        if not overlapping:
+            lane_of[a.id] = 0
+            continue
+        for i, end in enumerate(ends):
+            if end <= a.starts_at:
+                ends[i] = a.ends_at
+                lane_of[a.id] = i + 1
+                break
+        else:
+            ends.append(a.ends_at)
+            lane_of[a.id] = len(ends)
+        lane_of[a.id] = min(lane_of[a.id], MAX_LANES)
+    return lane_of, max(1, min(len(ends), MAX_LANES))
+
+
+def _time_off(practitioner_ids: list[int], start: datetime, end: datetime) -> dict[int, list[TimeOff]]:
+    """Time off overlapping [start, end) by practitioner."""
+    if not practitioner_ids:
+        return {}
+    rows = db.session.scalars(
+        select(TimeOff).where(
+            TimeOff.practitioner_id.in_(practitioner_ids), TimeOff.starts_at < end, TimeOff.ends_at > start
+        )
+    )
+    grouped: dict[int, list[TimeOff]] = defaultdict(list)
+    for row in rows:
+        grouped[row.practitioner_id].append(row)
+    return grouped
+
+
+def build_grid(cells: list[tuple[Practitioner, date, str, str]], appts: list[Appointment]) -> Grid:
+    """Lays out (practitioner, day, title, link) columns with their appointments and free cells."""
+    tz = clock.clinic_tz()
+    now = clock.now()
+    today = clock.today()
+    days = sorted({c[1] for c in cells})
+    range_start, range_end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
+    offs = _time_off(sorted({c[0].id for c in cells}), range_start, range_end)
+    by_key: dict[tuple[int, date], list[Appointment]] = defaultdict(list)
+    for a in appts:
+        by_key[(a.practitioner_id, clock.local_date(a.starts_at))].append(a)
+
+    raw = []
+    lo, hi = 24 * 60, 0
+    for practitioner, day, title, link in cells:
+        hours = slots.parse_working_hours(practitioner.working_hours or {})
+        working = slots.working_intervals(day, hours, tz)
+        day_start, day_end = booking.day_bounds(day)
+        offs_today = [t for t in offs.get(practitioner.id, []) if t.starts_at < day_end and t.ends_at > day_start]
+        mine = by_key.get((practitioner.id, day), [])
+        busy = [(a.starts_at, a.ends_at) for a in mine if a.status in OCCUPYING]
+        busy += [(t.starts_at, t.ends_at) for t in offs_today]
+        free = []
+        if practitioner.active:
+            step = timedelta(minutes=FREE_STEP)
+            free = slots.free_slots(day, hours, tz, step, busy, now, step)
+        spans = [(_minute(s, day), _minute(e, day)) for s, e in working]
+        spans += [(_minute(a.starts_at, day), _minute(a.ends_at, day)) for a in mine]
+        for s, e in spans:
+            lo, hi = min(lo, s), max(hi, e)
+        raw.append((practitioner, day, title, link, working, offs_today, mine, free))
+
+    if lo >= hi:
+        lo, hi = DEFAULT_HOURS
+    lo = lo // 60 * 60
+    hi = min(24 * 60, -(-hi // 60) * 60)
+    rows = (hi - lo) // TICK
+
+    def row(minute: int) -> int:
+        return max(0, min(minute, hi) - lo) // TICK + 1
+
+    def span(start_min: int, end_min: int) -> int:
+        return max(1, -(-(min(end_min, hi) - max(start_min, lo)) // TICK))
+
+    columns = []
+    for practitioner, day, title, link, working, offs_today, mine, free in raw:
+        col = Column(practitioner, day, title, _hours_text(working), link, count=len(mine))
+        for s, e in working:
+            sm, em = _minute(s, day), _minute(e, day)
+            col.items.append(Item("work", row(sm), span(sm, em)))
+        for t in offs_today:
+            sm, em = _minute(t.starts_at, day), _minute(t.ends_at, day)
+            col.items.append(Item("off", row(sm), span(sm, em), start=t.starts_at, label=t.reason or "Time off"))
+        for start in free:
+            sm = _minute(start, day)
+            col.items.append(Item("free", row(sm), span(sm, sm + FREE_STEP), start=start))
+        lane_of, col.lanes = _lanes(mine)
+        for a in mine:
+            sm, em = _minute(a.starts_at, day), _minute(a.ends_at, day)
+            aside = a.status not in OCCUPYING and any(a.starts_at <= f < a.ends_at for f in free)
+            col.items.append(
+                Item("appt", row(sm), span(sm, em), start=a.starts_at, appt=a, lane=lane_of[a.id], beside_free=aside)
+            )
+        columns.append(col)
+
+    for col in columns:
+        col.items.sort(key=lambda it: (it.row, KIND_ORDER[it.kind], it.start or now))
+    grid = Grid(columns=columns, rows=rows, hours=[(f"{m // 60:02d}:00", row(m)) for m in range(lo, hi, 60)])
+    now_minute = _minute(now, today)
+    if today in days and lo <= now_minute < hi:
+        grid.now_row = row(now_minute)
+        grid.now_label = clock.local(now).strftime("%H:%M")
+        for col in columns:
+            if col.day == today:
+                col.items.append(Item("now", grid.now_row, 1))
+    return grid

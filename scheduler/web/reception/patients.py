@@ -1,0 +1,178 @@
+"""Patients: search, register, edit, the patient page, and sessions recorded afterwards."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from scheduler.extensions import db
+from scheduler.models import Patient
+from scheduler.services import catalog, clock, patient_view, patients, sessions
+from scheduler.services.errors import ServiceError
+from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm
+from scheduler.web.reception import bp
+from scheduler.web.reception.common import actor, show_service_error
+
+PAGE = 50
+
+
+_load = patients.get  # a NotFound renders the app's 404 page
+
+
+@bp.get("/patients")
+def patient_list():
+    """Finds patients by name, email, phone or date of birth (?q=)."""
+    q = request.args.get("q", "").strip()[:100]
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    rows = patients.search(q, limit=PAGE + 1, offset=(page_no - 1) * PAGE)
+    return render_template("reception/patients.html", q=q, results=rows[:PAGE], has_more=len(rows) > PAGE, page=page_no)
+
+
+def _possible_duplicates(form: PatientForm, exclude_id: int | None = None) -> list[Patient]:
+    """Patients with the same name and date of birth (or the same email) as the form."""
+    stmt = select(Patient).where(
+        func.lower(Patient.first_name) == (form.first_name.data or "").lower(),
+        func.lower(Patient.last_name) == (form.last_name.data or "").lower(),
+        Patient.date_of_birth == form.date_of_birth.data,
+    )
+    found = list(db.session.scalars(stmt.limit(5)))
+    if form.email.data:
+        found += db.session.scalars(
+            select(Patient).where(func.lower(Patient.email) == form.email.data.lower()).limit(5)
+        ).all()
+    unique = {p.id: p for p in found if p.id != exclude_id}
+    return list(unique.values())
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+def patient_new():
+    """Registers a patient (warning first about a likely duplicate)."""
+    form = PatientForm()
+    if request.method == "GET":
+        form.then.data = request.args.get("then", "")
+    duplicates: list[Patient] = []
+    status = 200
+    if form.validate_on_submit():
+        duplicates = _possible_duplicates(form) if form.date_of_birth.data or form.email.data else []
+        if not duplicates or request.form.get("confirm_duplicate") == "1":
+            try:
+                patient = patients.create(form.data_for_service(), actor=actor())
+            except ServiceError as exc:
+                status = show_service_error(form, exc)
+            else:
+                db.session.commit()
+                flash(f"Registered {patient.full_name}.", "success")
+                if form.then.data == "book":
+                    return redirect(url_for("reception.book", patient_id=patient.id))
+                return redirect(url_for("reception.patient", patient_id=patient.id))
+        else:
+            status = 409
+    elif request.method == "POST":
+        status = 400
+    return render_template("reception/patient_form.html", form=form, patient=None, duplicates=duplicates), status
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+def patient_edit(patient_id: int):
+    """Edits a patient's details and reminder choice."""
+    patient = _load(patient_id)
+    form = PatientForm(obj=patient)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            patients.update(patient.id, form.data_for_service(), actor=actor())
+        except ServiceError as exc:
+            status = show_service_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Saved the patient's details.", "success")
+            return redirect(url_for("reception.patient", patient_id=patient.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("reception/patient_form.html", form=form, patient=patient, duplicates=[]), status
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int):
+    """A patient's page: details, appointments, sessions and re-treatment status."""
+    patient = _load(patient_id)
+    upcoming, past = patient_view.appointments(patient.id)
+    return render_template(
+        "reception/patient.html",
+        patient=patient,
+        upcoming=upcoming,
+        past=past,
+        sessions=patient_view.sessions(patient.id),
+        retreatment=patient_view.retreatment(patient.id),
+        action=ActionForm(formdata=None),
+        today=clock.today(),
+    )
+
+
+@bp.route("/patients/<int:patient_id>/sessions/new", methods=["GET", "POST"])
+def session_new(patient_id: int):
+    """Records a session done earlier or at another clinic; the safety interval then counts it."""
+    patient = _load(patient_id)
+    form = PastSessionForm()
+    form.treatment_id.choices = [(t.id, t.name) for t in catalog.list_treatments(include_inactive=True)]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            sessions.record_past(
+                patient.id,
+                actor=actor(),
+                treatment_id=form.treatment_id.data,
+                performed_on=form.performed_on.data,
+                units=form.units.data,
+                lot_number=form.lot_number.data,
+                product=form.product.data,
+                lot_expiry=form.lot_expiry.data,
+                sites=form.sites.data,
+                notes=form.notes.data,
+                external=bool(form.external.data),
+            )
+        except ServiceError as exc:
+            status = show_service_error(form, exc)
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(f"Recorded the session of {form.performed_on.data:%d %b %Y}.", "success")
+            return redirect(url_for("reception.patient", patient_id=patient.id))
+    else:
+        error = "Please correct the marked fields." if request.method == "POST" else None
+        if request.method == "POST":
+            status = 400
+    return render_template(
+        "reception/session_form.html", form=form, patient=patient, error=error, today=clock.today()
+    ), status
+
+
+@bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
+def patient_interval(patient_id: int, treatment_id: int):
+    """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
+    from scheduler.services import patient_intervals
+
+    _load(patient_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    try:
+        if request.form.get("reset"):
+            patient_intervals.clear_window(patient_id, treatment_id, actor=actor())
+            message = "Back to the treatment's usual re-treatment window; reminders re-planned."
+        else:
+            patient_intervals.set_window(
+                patient_id,
+                treatment_id,
+                request.form.get("remind_from", "")[:20],
+                request.form.get("remind_until", "")[:20],
+                request.form.get("note", "")[:200],
+                actor=actor(),
+            )
+            message = "This patient's re-treatment window is saved; reminders re-planned."
+        db.session.commit()
+        flash(message, "success")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"{exc.message} " + " ".join(f"{k.replace('_', ' ')}: {v}." for k, v in exc.fields.items()), "error")
+    return redirect(url_for("reception.patient", patient_id=patient_id))

@@ -1,0 +1,93 @@
+"""Staff sign-in: CSRF, wrong passwords, lock-out, safe redirects, headers and cookie flags."""
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.extensions import db
+from scheduler.models import AuditEvent, User
+from tests.conftest import PASSWORD, csrf_from
+
+
+def _login(client, email, password, next_url=None):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    path = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(path, data={"email": email, "password": password, "csrf_token": token})
+
+
+def test_pages_need_sign_in(client):
+    for path in ("/", "/calendar?date=2027-03-01", "/admin/"):
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+
+
+def test_sign_in_and_out(client, make_user):
+    user = make_user("receptionist")
+    resp = _login(client, user.email.upper(), PASSWORD)
+    assert resp.status_code == 302
+    assert client.get("/").status_code == 200
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    assert client.post("/logout").status_code == 400  # no CSRF token: nothing happens
+    assert client.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/").status_code == 302
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, make_user):
+    user = make_user()
+    wrong = _login(client, user.email, "not the password")
+    unknown = _login(client, "nobody@example.com", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True) and "do not match" in unknown.get_data(as_text=True)
+
+
+def test_post_without_csrf_signs_nobody_in(client, make_user):
+    user = make_user()
+    resp = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert resp.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_lockout_after_repeated_failures(client, make_user, app):
+    user = make_user()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        _login(client, user.email, "wrong password!")
+    locked = _login(client, user.email, PASSWORD)
+    assert locked.status_code == 429 and "locked" in locked.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.locked_out")) is not None
+
+
+def test_deactivated_user_cannot_sign_in(client, make_user):
+    user = make_user()
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    assert _login(client, user.email, PASSWORD).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/patients", "/patients"),
+        ("https://evil.example/", "/calendar"),
+        ("//evil.example/x", "/calendar"),
+        ("/\\evil.example", "/calendar"),
+        ("javascript:alert(1)", "/calendar"),
+    ],
+)
+def test_next_only_goes_to_this_site(client, make_user, target, expected):
+    user = make_user()
+    resp = _login(client, user.email, PASSWORD, next_url=target)
+    location = resp.headers["Location"]
+    assert location in (expected, "/") or (expected == "/calendar" and location in ("/", "/calendar"))
+    assert "evil" not in location and "javascript" not in location
+
+
+def test_security_headers_and_cookie_flags(client, make_user):
+    resp = client.get("/login")
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    user = make_user()
+    signed = _login(client, user.email, PASSWORD)
+    session = [c for c in signed.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]

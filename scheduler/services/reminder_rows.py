@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import Clinic
@@ -83,9 +83,9 @@ class Stored:
         return self.row.seq
 
 
-def load_rows(*where: Any) -> list[Stored]:
-    """The stored reminders matching conditions, as plan input."""
-    stmt = select(
+def rows_query(*where: Any) -> Select:
+    """The statement load_rows runs."""
+    return select(
         Reminder.id,
         Reminder.kind,
         Reminder.session_id,
@@ -94,9 +94,13 @@ def load_rows(*where: Any) -> list[Stored]:
         Reminder.due_at,
         Reminder.expires_at,
     ).where(*where)
+
+
+def load_rows(*where: Any) -> list[Stored]:
+    """The stored reminders matching conditions, as plan input."""
     return [
         Stored(r.kind, r.session_id, rules.Row(r.id, r.seq, r.status, r.due_at, r.expires_at))
-        for r in db.session.execute(stmt)
+        for r in db.session.execute(rows_query(*where))
     ]
 
 

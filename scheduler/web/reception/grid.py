@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import url_for
 from sqlalchemy import select
 
 from scheduler.domain import slots
@@ -39,6 +41,8 @@ class Item:
     label: str = ""
     #: a cancelled or missed appointment over a free cell: drawn aside so the cell stays clickable
     beside_free: bool = False
+    #: a free cell's booking link
+    href: str = ""
 
 
 @dataclass
@@ -66,9 +70,9 @@ class Grid:
     now_label: str = ""
 
 
-def _minute(instant: datetime, day: date) -> int:
+def _minute(instant: datetime, day: date, tz: ZoneInfo) -> int:
     """Clinic wall-clock minutes after midnight of `day` (clamped to the day)."""
-    local = clock.local(instant)
+    local = instant.astimezone(tz)
     if local.date() < day:
         return 0
     if local.date() > day:
@@ -146,8 +150,8 @@ def build_grid(cells: list[tuple[Practitioner, date, str, str]], appts: list[App
         if practitioner.active:
             step = timedelta(minutes=FREE_STEP)
             free = slots.free_slots(day, hours, tz, step, busy, now, step)
-        spans = [(_minute(s, day), _minute(e, day)) for s, e in working]
-        spans += [(_minute(a.starts_at, day), _minute(a.ends_at, day)) for a in mine]
+        spans = [(_minute(s, day, tz), _minute(e, day, tz)) for s, e in working]
+        spans += [(_minute(a.starts_at, day, tz), _minute(a.ends_at, day, tz)) for a in mine]
         for s, e in spans:
             lo, hi = min(lo, s), max(hi, e)
         raw.append((practitioner, day, title, link, working, offs_today, mine, free))
@@ -168,17 +172,23 @@ def build_grid(cells: list[tuple[Practitioner, date, str, str]], appts: list[App
     for practitioner, day, title, link, working, offs_today, mine, free in raw:
         col = Column(practitioner, day, title, _hours_text(working), link, count=len(mine))
         for s, e in working:
-            sm, em = _minute(s, day), _minute(e, day)
+            sm, em = _minute(s, day, tz), _minute(e, day, tz)
             col.items.append(Item("work", row(sm), span(sm, em)))
         for t in offs_today:
-            sm, em = _minute(t.starts_at, day), _minute(t.ends_at, day)
+            sm, em = _minute(t.starts_at, day, tz), _minute(t.ends_at, day, tz)
             col.items.append(Item("off", row(sm), span(sm, em), start=t.starts_at, label=t.reason or "Time off"))
+        # One url_for per column: a busy day has hundreds of free cells, and building each link
+        # through the URL map was a third of the page's time.
+        book = url_for("reception.book", practitioner_id=practitioner.id, date=day.isoformat())
         for start in free:
-            sm = _minute(start, day)
-            col.items.append(Item("free", row(sm), span(sm, sm + FREE_STEP), start=start))
+            sm = _minute(start, day, tz)
+            hm = f"{sm // 60:02d}:{sm % 60:02d}"
+            col.items.append(
+                Item("free", row(sm), span(sm, sm + FREE_STEP), start=start, label=hm, href=f"{book}&time={hm}")
+            )
         lane_of, col.lanes = _lanes(mine)
         for a in mine:
-            sm, em = _minute(a.starts_at, day), _minute(a.ends_at, day)
+            sm, em = _minute(a.starts_at, day, tz), _minute(a.ends_at, day, tz)
             aside = a.status not in OCCUPYING and any(a.starts_at <= f < a.ends_at for f in free)
             col.items.append(
                 Item("appt", row(sm), span(sm, em), start=a.starts_at, appt=a, lane=lane_of[a.id], beside_free=aside)
@@ -188,7 +198,7 @@ def build_grid(cells: list[tuple[Practitioner, date, str, str]], appts: list[App
     for col in columns:
         col.items.sort(key=lambda it: (it.row, KIND_ORDER[it.kind], it.start or now))
     grid = Grid(columns=columns, rows=rows, hours=[(f"{m // 60:02d}:00", row(m)) for m in range(lo, hi, 60)])
-    now_minute = _minute(now, today)
+    now_minute = _minute(now, today, tz)
     if today in days and lo <= now_minute < hi:
         grid.now_row = row(now_minute)
         grid.now_label = clock.local(now).strftime("%H:%M")

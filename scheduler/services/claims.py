@@ -76,18 +76,32 @@ def _finish(reminder_id: int, token: str, **values) -> bool:
     return result.rowcount == 1
 
 
-def record_sent(reminder_id: int, token: str, attempts: int, now: datetime) -> bool:
-    """The server accepted the message."""
-    return _finish(
-        reminder_id,
-        token,
-        status="sent",
-        sent_at=now,
-        attempts=attempts,
-        reason=None,
-        next_attempt_at=None,
-        updated_at=now,
-    )
+def record_sent_many(rows: list[tuple[int, str, int, datetime]]) -> list[bool]:
+    """Several accepted messages (id, token, attempts, when) in one transaction; which claims still held."""
+    begin_write()
+    try:
+        held = []
+        for reminder_id, token, attempts, at in rows:
+            result = db.session.execute(
+                update(T)
+                .where(T.c.id == reminder_id, T.c.claim_token == token, T.c.status == "sending")
+                .values(
+                    claimed_until=None,
+                    claim_token=None,
+                    status="sent",
+                    sent_at=at,
+                    attempts=attempts,
+                    reason=None,
+                    next_attempt_at=None,
+                    updated_at=at,
+                )
+            )
+            held.append(result.rowcount == 1)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return held
 
 
 def record_failure(

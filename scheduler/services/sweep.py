@@ -3,17 +3,19 @@
 One sweep: (1) housekeeping in one short transaction: stale pending rows are skipped (rule 4's
 14 days, appointments already started) and, of several due re-treatment reminders of a track,
 all but the newest are skipped; (2) inside REMINDER_SEND_HOURS only, claim a batch, check and
-render it, send it over one connection and record each outcome as soon as the server answers
-(so a crash can repeat at most the one message in flight, with the same Message-ID); repeat
-until nothing is due, the mail server is down, or a stop is asked for.
+render it, send it over one connection and record the accepted messages a small group at a time
+(`_Accepted`: so a crash can repeat only the message in flight and those accepted in the last
+fraction of a second, with the same Message-ID); repeat until nothing is due, the mail server
+is down, or a stop is asked for.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -25,6 +27,10 @@ from scheduler.services.reminder_rows import clinic
 
 log = logging.getLogger(__name__)
 T = Reminder.__table__
+#: accepted messages are recorded as sent in groups of at most this many ...
+RECORD_EVERY = 25
+#: ... and before the next send once the oldest of the group has waited this long (seconds)
+RECORD_WITHIN = 0.1
 
 
 @dataclass
@@ -108,19 +114,62 @@ def _housekeeping(report: Report) -> None:
 
 def _deliver(report: Report, stop: threading.Event, cfg: dict) -> None:
     """Claims and sends batches until nothing is due, the server is down, or a stop is asked for."""
+    accepted = _Accepted(report)
     with mail.open_transport() as transport:
-        while not stop.is_set():
-            now = clock.now()
-            token, ids = claims.claim(cfg["batch"], cfg["lease"], now)
-            if not ids:
-                return
-            lease_ends = now + cfg["lease"]
-            items = batch.prepare(ids, token, now)
-            if not _send_batch(items, token, transport, report, stop, cfg, lease_ends):
-                return
+        try:
+            while not stop.is_set():
+                now = clock.now()
+                token, ids = claims.claim(cfg["batch"], cfg["lease"], now)
+                if not ids:
+                    return
+                lease_ends = now + cfg["lease"]
+                items = batch.prepare(ids, token, now)
+                if not _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends):
+                    return
+        finally:
+            accepted.flush()
 
 
-def _send_batch(items, token, transport, report, stop, cfg, lease_ends) -> bool:
+class _Accepted:
+    """Messages the server accepted, recorded as sent a group at a time.
+
+    A transaction per email cost as much as the SMTP conversation itself (on PostgreSQL a WAL
+    flush each). The group is written once it holds RECORD_EVERY messages, and before the next
+    send once its oldest is RECORD_WITHIN old, so a crash can repeat only the message in flight and
+    those accepted in the last fraction of a second (with the same Message-ID, as RULES.md allows);
+    with a slow mail server that is just the one in flight.
+    """
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.group: list[tuple[batch.Item, str, datetime]] = []
+        self.since = 0.0
+
+    def add(self, item: batch.Item, token: str, at: datetime) -> None:
+        if not self.group:
+            self.since = time.monotonic()
+        self.group.append((item, token, at))
+        if len(self.group) >= RECORD_EVERY:
+            self.flush()
+
+    def before_send(self) -> None:
+        """Writes the group if its oldest message waited long enough."""
+        if self.group and time.monotonic() - self.since >= RECORD_WITHIN:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.group:
+            return
+        group, self.group = self.group, []
+        held = claims.record_sent_many([(i.id, token, i.attempts + 1, at) for i, token, at in group])
+        for (item, _token, _at), ok in zip(group, held, strict=True):
+            if ok:
+                self.report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
+            else:
+                log.warning("reminder %s was sent but its claim had lapsed", item.id)
+
+
+def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends) -> bool:
     """Sends one prepared batch; False when the sweep should end (server down, stop, send hours over)."""
     for n, item in enumerate(items):
         now = clock.now()
@@ -129,25 +178,26 @@ def _send_batch(items, token, transport, report, stop, cfg, lease_ends) -> bool:
                 report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
             continue
         if stop.is_set() or not in_send_window(now, clinic()) or now + cfg["margin"] > lease_ends:
+            accepted.flush()
             claims.release([i.id for i in items[n:] if i.message is not None], token, now)
             _finish_outcomes(items[n:], token, report)
             return not stop.is_set() and in_send_window(now, clinic())
+        accepted.before_send()
         try:
             transport.send(item.message)
         except mail.MessageFailed as exc:
             _failed(item, token, str(exc), report, cfg)
             continue
         except mail.TransportDown as exc:
+            accepted.flush()
             retry_at = _failed(item, token, str(exc), report, cfg)
             rest = [i for i in items[n + 1 :] if i.message is not None]
             claims.release([i.id for i in rest], token, clock.now(), retry_at=retry_at, reason=f"not tried: {exc}")
             _finish_outcomes(items[n + 1 :], token, report)
             report.note = str(exc)[:500]
             return False
-        if claims.record_sent(item.id, token, item.attempts + 1, clock.now()):
-            report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
-        else:
-            log.warning("reminder %s was sent but its claim had lapsed", item.id)
+        accepted.add(item, token, clock.now())
+    accepted.flush()
     return True
 
 

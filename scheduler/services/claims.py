@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
 
 from scheduler.db import begin_write, is_sqlite
 from scheduler.extensions import db
@@ -26,8 +26,23 @@ T = Reminder.__table__
 def _claimable(now: datetime):
     """Rows whose lease has run out (first: they are the oldest), then due pending rows past any retry delay."""
     lapsed = and_(T.c.status == "sending", T.c.claimed_until < now)
+    # Rule 4: of a track's due re-treatment reminders only the newest goes. Housekeeping skips the
+    # older ones at the start of a sweep, but a session recorded while a sweep is running creates its
+    # overdue reminders all at once (one transaction), so the claim itself passes over any that a
+    # newer due one of the same track supersedes; the next housekeeping marks them skipped.
+    newer = T.alias("newer")
+    superseded = exists().where(
+        newer.c.session_id == T.c.session_id,
+        newer.c.kind == "retreatment",
+        newer.c.seq > T.c.seq,
+        newer.c.due_at <= now,
+        newer.c.status.in_(("pending", "sending", "sent")),
+    )
     due = and_(
-        T.c.status == "pending", T.c.due_at <= now, or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now)
+        T.c.status == "pending",
+        T.c.due_at <= now,
+        or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
+        not_(and_(T.c.kind == "retreatment", superseded)),
     )
     return lapsed, due
 

@@ -289,3 +289,19 @@ def test_an_email_that_cannot_be_built_fails_alone(clinic, smtp, travel, monkeyp
     assert row.status == "failed" and row.reason.startswith("could not build the email: KeyError")
     assert [m["To"] for m in smtp.messages] == ["Noah Jones <noah@example.org>"]
     assert "could not build reminder" in caplog.text
+
+
+def test_a_track_recorded_while_a_sweep_runs_still_sends_only_its_newest_reminder(clinic, smtp, travel):
+    """Housekeeping runs once at the start of a sweep; a session recorded during its sending loop
+    brings its overdue reminders all at once, and the claim itself must pass over the older ones."""
+    from scheduler.services import claims
+
+    travel.move_to(london(date(2026, 11, 20), 10))
+    session = record(clinic, date(2026, 6, 1))  # reminders due 24 Aug and 12 Oct are both overdue
+    assert [(r.seq, r.status) for r in rows(session_id=session.id)] == [(1, "pending"), (2, "pending"), (3, "pending")]
+    _token, ids = claims.claim(10, timedelta(minutes=10), datetime.now(UTC))
+    assert ids == [rows(session_id=session.id)[1].id]  # the newest due one, never reminder 1
+    db.session.rollback()
+    report = run_sweep()  # the next sweep's housekeeping retires reminder 1
+    assert [(r.seq, r.status) for r in rows(session_id=session.id)] == [(1, "skipped"), (2, "sending"), (3, "pending")]
+    assert report.count("sent") == 0 and len(smtp.messages) == 0

@@ -97,14 +97,15 @@ def reminders_sweep() -> None:
 
     from scheduler.services import sweep
 
+    def echo(o: sweep.Outcome) -> None:
+        detail = o.to if o.result == "sent" else o.reason
+        click.echo(f"{o.result:<9} #{o.id:<7} {o.kind:<12} patient #{o.patient_id}  {detail or ''}".rstrip())
+
     try:
-        report = sweep.run()
+        report = sweep.run(on_outcome=echo)  # each line as it happens: a long sweep shows its progress
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None) or exc
         fail(f"database unavailable: {type(orig).__name__}: {(str(orig).splitlines() or [''])[0]}")
-    for o in report.outcomes:
-        detail = o.to if o.result == "sent" else o.reason
-        click.echo(f"{o.result:<9} #{o.id:<7} {o.kind:<12} patient #{o.patient_id}  {detail or ''}".rstrip())
     counts = {r: report.count(r) for r in ("sent", "skipped", "cancelled", "retry", "failed")}
     click.echo(
         f"Sweep done: {counts['sent']} sent, {counts['skipped']} skipped, {counts['failed']} failed, "

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,16 +47,30 @@ class Outcome:
     to: str | None = None
 
 
+#: a report keeps the first this many outcomes (its counts cover them all): memory stays flat
+KEPT_OUTCOMES = 1000
+
+
 @dataclass
 class Report:
-    """What one sweep did."""
+    """What one sweep did: counts by result, the first outcomes, and each one as it happens to a listener."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     note: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    listener: Callable[[Outcome], None] | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        """Counts an outcome, keeps it if there is room, and tells the listener."""
+        self.counts[outcome.result] += 1
+        if len(self.outcomes) < KEPT_OUTCOMES:
+            self.outcomes.append(outcome)
+        if self.listener is not None:
+            self.listener(outcome)
 
     def count(self, result: str) -> int:
         """How many reminders had this result."""
-        return sum(1 for o in self.outcomes if o.result == result)
+        return self.counts[result]
 
 
 def settings() -> dict:
@@ -70,9 +86,12 @@ def settings() -> dict:
     }
 
 
-def run(stop: threading.Event | None = None) -> Report:
-    """One sweep now; records its heartbeat. Database errors propagate (the job logs them)."""
-    report = Report()
+def run(stop: threading.Event | None = None, on_outcome: Callable[[Outcome], None] | None = None) -> Report:
+    """One sweep now; records its heartbeat. Database errors propagate (the job logs them).
+
+    on_outcome, if given, hears of each reminder's outcome as it is recorded.
+    """
+    report = Report(listener=on_outcome)
     run_id = heartbeat.start()
     try:
         _housekeeping(report)
@@ -109,7 +128,7 @@ def _heartbeat(run_id: int, report: Report) -> None:
 def _housekeeping(report: Report) -> None:
     """Skips what must never go out now (stale, superseded), recording it in the report."""
     for rid, kind, patient_id, reason in housekeeping.skip_stale_and_superseded(clock.now()):
-        report.outcomes.append(Outcome(rid, kind, patient_id, "skipped", reason))
+        report.add(Outcome(rid, kind, patient_id, "skipped", reason))
 
 
 def _deliver(report: Report, stop: threading.Event, cfg: dict) -> None:
@@ -134,27 +153,31 @@ class _Accepted:
     """Messages the server accepted, recorded as sent a group at a time.
 
     A transaction per email cost as much as the SMTP conversation itself (on PostgreSQL a WAL
-    flush each). The group is written once it holds RECORD_EVERY messages, and before the next
-    send once its oldest is RECORD_WITHIN old, so a crash can repeat only the message in flight and
-    those accepted in the last fraction of a second (with the same Message-ID, as RULES.md allows);
-    with a slow mail server that is just the one in flight.
+    flush each). The group is written once it holds RECORD_EVERY messages, and before a send that
+    would leave its oldest unrecorded for RECORD_WITHIN or more (judged by how long the last send
+    took). So a crash can repeat only the message in flight and those accepted in the last
+    fraction of a second (with the same Message-ID, as RULES.md allows); with a mail server
+    slower than RECORD_WITHIN per message, only the one in flight.
     """
 
     def __init__(self, report: Report):
         self.report = report
         self.group: list[tuple[batch.Item, str, datetime]] = []
         self.since = 0.0
+        self.last_send = 0.0
 
-    def add(self, item: batch.Item, token: str, at: datetime) -> None:
+    def add(self, item: batch.Item, token: str, at: datetime, took: float) -> None:
+        """One more accepted message; `took` is how long its send took (seconds)."""
         if not self.group:
             self.since = time.monotonic()
         self.group.append((item, token, at))
+        self.last_send = took
         if len(self.group) >= RECORD_EVERY:
             self.flush()
 
     def before_send(self) -> None:
-        """Writes the group if its oldest message waited long enough."""
-        if self.group and time.monotonic() - self.since >= RECORD_WITHIN:
+        """Writes the group if the next send, as long as the last one, would leave it waiting too long."""
+        if self.group and time.monotonic() - self.since + self.last_send >= RECORD_WITHIN:
             self.flush()
 
     def flush(self) -> None:
@@ -164,7 +187,7 @@ class _Accepted:
         held = claims.record_sent_many([(i.id, token, i.attempts + 1, at) for i, token, at in group])
         for (item, _token, _at), ok in zip(group, held, strict=True):
             if ok:
-                self.report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
+                self.report.add(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
             else:
                 log.warning("reminder %s was sent but its claim had lapsed", item.id)
 
@@ -175,7 +198,7 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
         now = clock.now()
         if item.message is None:
             if claims.record_outcome(item.id, token, item.status, item.reason, now):
-                report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+                report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
             continue
         if stop.is_set() or not in_send_window(now, clinic()) or now + cfg["margin"] > lease_ends:
             accepted.flush()
@@ -183,6 +206,7 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
             _finish_outcomes(items[n:], token, report)
             return not stop.is_set() and in_send_window(now, clinic())
         accepted.before_send()
+        started = time.monotonic()
         try:
             transport.send(item.message)
         except mail.MessageFailed as exc:
@@ -196,7 +220,7 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
             _finish_outcomes(items[n + 1 :], token, report)
             report.note = str(exc)[:500]
             return False
-        accepted.add(item, token, clock.now())
+        accepted.add(item, token, clock.now(), time.monotonic() - started)
     accepted.flush()
     return True
 
@@ -205,7 +229,7 @@ def _finish_outcomes(items, token, report) -> None:
     """Records the skips and cancellations still due in a batch that ends early."""
     for item in items:
         if item.message is None and claims.record_outcome(item.id, token, item.status, item.reason, clock.now()):
-            report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+            report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
 
 
 def _failed(item, token, reason: str, report: Report, cfg: dict):
@@ -216,5 +240,5 @@ def _failed(item, token, reason: str, report: Report, cfg: dict):
     )
     result = "failed" if retry_at is None else "retry"
     if claims.record_failure(item.id, token, attempts, reason[:1000], retry_at, now):
-        report.outcomes.append(Outcome(item.id, item.kind, item.patient_id, result, reason))
+        report.add(Outcome(item.id, item.kind, item.patient_id, result, reason))
     return retry_at if retry_at is not None else now + cfg["retry_base"]

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, exists, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, not_, or_, select, update
 
 from scheduler.db import begin_write, is_sqlite
 from scheduler.extensions import db
@@ -91,27 +91,30 @@ def _finish(reminder_id: int, token: str, **values) -> bool:
     return result.rowcount == 1
 
 
-def record_sent_many(rows: list[tuple[int, str, int, datetime]]) -> list[bool]:
-    """Several accepted messages (id, token, attempts, when) in one transaction; which claims still held."""
+def record_sent_many(token: str, accepted: list[tuple[int, datetime]]) -> set[int]:
+    """Accepted messages (id, when) of one claim, in one statement; returns the ids whose claim still held."""
+    if not accepted:
+        return set()
+    when = case({rid: at for rid, at in accepted}, value=T.c.id)
     begin_write()
     try:
-        held = []
-        for reminder_id, token, attempts, at in rows:
-            result = db.session.execute(
+        held = set(
+            db.session.execute(
                 update(T)
-                .where(T.c.id == reminder_id, T.c.claim_token == token, T.c.status == "sending")
+                .where(T.c.id.in_([rid for rid, _ in accepted]), T.c.claim_token == token, T.c.status == "sending")
                 .values(
+                    status="sent",
+                    sent_at=when,
+                    attempts=T.c.attempts + 1,
                     claimed_until=None,
                     claim_token=None,
-                    status="sent",
-                    sent_at=at,
-                    attempts=attempts,
                     reason=None,
                     next_attempt_at=None,
-                    updated_at=at,
+                    updated_at=when,
                 )
-            )
-            held.append(result.rowcount == 1)
+                .returning(T.c.id)
+            ).scalars()
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -184,9 +184,11 @@ class _Accepted:
         if not self.group:
             return
         group, self.group = self.group, []
-        held = claims.record_sent_many([(i.id, token, i.attempts + 1, at) for i, token, at in group])
-        for (item, _token, _at), ok in zip(group, held, strict=True):
-            if ok:
+        held: set[int] = set()
+        for token in dict.fromkeys(t for _i, t, _at in group):  # one claim per batch: nearly always one
+            held |= claims.record_sent_many(token, [(i.id, at) for i, t, at in group if t == token])
+        for item, _token, _at in group:
+            if item.id in held:
                 self.report.add(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
             else:
                 log.warning("reminder %s was sent but its claim had lapsed", item.id)

@@ -2,7 +2,9 @@
 
 N appointments over as many years as it takes: 20 practitioners working weekdays 08:00-18:00
 in 30-minute slots, three quarters of the slots booked, back from a busy day (BUSY_DAY) at the
-end. Past appointments are completed with a session; reminders are added in proportion.
+end. Past appointments are completed with a session, and each session has its re-treatment
+reminders as the planner writes them: sent once due, pending after now (so history grows the
+table of sent rows, and the sessions of the last months keep hundreds of thousands pending).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from scheduler.models import Appointment, Patient, Practitioner, Treatment, TreatmentSession
+from scheduler.domain.plan import retreatment_plan
+from scheduler.models import Appointment, Patient, Practitioner, Reminder, Treatment, TreatmentSession
 from scheduler.seed import CATALOGUE
+from scheduler.services import planning
+from scheduler.services.reminder_rows import clinic, new_message_id
 
 PRACTITIONERS = 20
 SLOTS_PER_DAY = 20  # 08:00-18:00 in 30-minute slots
@@ -68,9 +73,10 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
         conn.execute(insert(Patient), chunk)
     per_day = int(PRACTITIONERS * SLOTS_PER_DAY * FILL)
     days = working_days_back(busy_day, -(-size // per_day))
-    counts = {"patients": patients, "appointments": 0, "sessions": 0}
-    appt_rows, session_rows = [], []
+    counts = {"patients": patients, "appointments": 0, "sessions": 0, "reminders": 0, "pending": 0}
+    appt_rows, session_rows, reminder_rows = [], [], []
     appt_id = 0
+    plans = _Plans(now)
     for day in days:
         for prac in range(1, PRACTITIONERS + 1):
             for slot in range(SLOTS_PER_DAY):
@@ -101,6 +107,7 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
                 if past:
                     session_rows.append(
                         dict(
+                            id=appt_id,
                             patient_id=patient,
                             treatment_id=treatment,
                             appointment_id=appt_id,
@@ -112,12 +119,53 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
                             created_at=now,
                         )
                     )
+                    reminder_rows.extend(plans.rows(appt_id, patient, treatment, day))
                 if len(appt_rows) >= CHUNK:
                     counts["appointments"] += _flush(conn, Appointment, appt_rows)
                     counts["sessions"] += _flush(conn, TreatmentSession, session_rows)
+                    counts["pending"] += sum(1 for r in reminder_rows if r["status"] == "pending")
+                    counts["reminders"] += _flush(conn, Reminder, reminder_rows)
     counts["appointments"] += _flush(conn, Appointment, appt_rows)
     counts["sessions"] += _flush(conn, TreatmentSession, session_rows)
+    counts["pending"] += sum(1 for r in reminder_rows if r["status"] == "pending")
+    counts["reminders"] += _flush(conn, Reminder, reminder_rows)
     return counts
+
+
+class _Plans:
+    """Re-treatment reminder rows of a session, the plan computed once per treatment and day."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.settings = clinic()
+        self.intervals = {i + 1: planning.intervals(Treatment(**row)) for i, row in enumerate(CATALOGUE)}
+        self.cache: dict[tuple[int, date], list] = {}
+
+    def rows(self, session_id: int, patient_id: int, treatment_id: int, day: date) -> list[dict]:
+        key = (treatment_id, day)
+        if key not in self.cache:
+            self.cache[key] = retreatment_plan(day, self.intervals[treatment_id], self.settings)
+        rows = []
+        for p in self.cache[key]:
+            sent = p.due_at <= self.now
+            rows.append(
+                dict(
+                    patient_id=patient_id,
+                    treatment_id=treatment_id,
+                    kind="retreatment",
+                    session_id=session_id,
+                    seq=p.seq,
+                    due_at=p.due_at,
+                    expires_at=p.expires_at,
+                    status="sent" if sent else "pending",
+                    sent_at=p.due_at if sent else None,
+                    attempts=1 if sent else 0,
+                    message_id=new_message_id("bench.example"),
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+            )
+        return rows
 
 
 def _flush(conn, model, rows: list[dict]) -> int:

@@ -1,0 +1,278 @@
+"""Reminder workloads of bench/run.py: claiming due rows, dispatching to SMTP, re-planning, memory.
+
+- claim: time to find and claim 1,000 due reminders (the sweep's `claims.claim`) in a database of
+  any size; the rows are handed back after each try, so every try sees the same table.
+- dispatch: emails per second of a real sweep sending 5,000 due reminders to a local SMTP server,
+  and of a plain smtplib loop sending the very same message objects on one connection.
+- replan: re-planning 100,000 pending reminders after an interval change, and one bare UPDATE
+  moving the same rows' dates by a week (each row gets its own new dates, as in the re-plan).
+- scheduler memory: peak RSS of `flask reminders sweep` (a scheduler process's sweep) sending
+  100,000 due reminders, read from the kernel's accounting of the finished child.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text, update
+
+from bench.scratch import scratch_database
+from scheduler import create_app
+from scheduler.extensions import db
+from scheduler.models import Reminder, Treatment
+
+ROOT = Path(__file__).resolve().parent.parent
+T = Reminder.__table__
+CLAIM = 1_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SinkServer:
+    """aiosmtpd's discarding handler in its own process (so it does not share our GIL)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", "-c", "aiosmtpd.handlers.Sink"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("aiosmtpd did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def __enter__(self) -> SinkServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def mail_app(url: str, port: int):
+    """An app on a scratch database that mails to 127.0.0.1:port at any hour."""
+    return create_app(
+        "development",
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": port,
+            "REMINDER_SEND_HOURS": "00:00-24:00",
+            "SCHEDULER_EMBEDDED": False,
+        },
+    )
+
+
+# -- claim ---------------------------------------------------------------------------------------
+
+
+def claim_ms(app, repeat: int = 9) -> float:
+    """Median milliseconds to claim CLAIM due reminders: the earliest pending first reminders are made due."""
+    import statistics
+
+    from scheduler.services import claims
+
+    with app.app_context():
+        now = datetime.now(UTC)
+        first = (
+            select(T.c.id)
+            .where(T.c.status == "pending", T.c.kind == "retreatment", T.c.seq == 1, T.c.due_at > now)
+            .order_by(T.c.due_at)
+            .limit(CLAIM)
+        )
+        ids = list(db.session.scalars(first))
+        assert len(ids) == CLAIM, f"only {len(ids)} pending reminders to make due"
+        original = dict(db.session.execute(select(T.c.id, T.c.due_at).where(T.c.id.in_(ids))).all())
+        db.session.execute(update(T).where(T.c.id.in_(ids)).values(due_at=now - timedelta(minutes=5)))
+        db.session.commit()
+        samples = []
+        try:
+            for _ in range(repeat + 1):
+                started = time.perf_counter()
+                token, got = claims.claim(CLAIM, timedelta(minutes=10), datetime.now(UTC))
+                samples.append((time.perf_counter() - started) * 1000)
+                assert len(got) == CLAIM, len(got)
+                db.session.execute(
+                    update(T)
+                    .where(T.c.claim_token == token)
+                    .values(status="pending", claim_token=None, claimed_until=None)
+                )
+                db.session.commit()
+        finally:
+            db.session.connection().execute(
+                update(T).where(T.c.id == _bind("b_id")).values(due_at=_bind("b_due")),
+                [{"b_id": i, "b_due": d} for i, d in original.items()],
+            )
+            db.session.commit()
+        return statistics.median(samples[1:])
+
+
+def _bind(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+# -- dispatch ------------------------------------------------------------------------------------
+
+
+def dispatch(kind: str, count: int = 5_000) -> dict[str, float]:
+    """Emails per second: the sweep over a plain smtplib loop with the same messages, same server."""
+    from bench import sweep_bench
+    from scheduler.services import mail, sweep
+
+    with SinkServer() as server, scratch_database(kind, "dispatch") as url:
+        app = mail_app(url, server.port)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            sweep_bench.load(count, days_ago=90, seqs=1)  # one due first reminder per patient
+            sent_messages = []
+            opener = mail.open_transport
+
+            def recording_transport():
+                transport = opener()
+                send = transport.send
+
+                def keep(msg):
+                    send(msg)
+                    sent_messages.append(msg)  # a reference, after the send: costs the sweep nothing
+
+                transport.send = keep
+                return transport
+
+            mail.open_transport = recording_transport
+            try:
+                started = time.perf_counter()
+                report = sweep.run()
+                swept = time.perf_counter() - started
+            finally:
+                mail.open_transport = opener
+            sent = report.count("sent")
+            assert sent == count == len(sent_messages), (sent, count, len(sent_messages))
+            db.session.remove()
+            db.engine.dispose()
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as conn:
+            for msg in sent_messages:
+                conn.send_message(msg)
+        raw = time.perf_counter() - started
+    return {"sweep_per_s": sent / swept, "raw_per_s": len(sent_messages) / raw}
+
+
+# -- re-plan -------------------------------------------------------------------------------------
+
+
+def shifted(column, days: int):
+    """SQL for a timestamp column moved by whole days (what a bare re-date of each row writes)."""
+    if db.engine.dialect.name == "sqlite":
+        # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff"; keep that format (and so the ordering).
+        return func.strftime("%Y-%m-%d %H:%M:%f000", column, f"+{days} days")
+    return column + text(f"interval '{days} days'")
+
+
+def replan(kind: str, count: int = 100_000) -> dict[str, float]:
+    """Seconds to re-plan `count` pending reminders after an interval change, and for one bare UPDATE."""
+    from bench import sweep_bench
+    from scheduler.services import planning
+
+    with scratch_database(kind, "replan") as url:
+        app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_EMBEDDED": False})
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            treatment_id = sweep_bench.load(-(-count // 3), days_ago=30, seqs=3).id
+            pending = db.session.scalar(select(func.count()).select_from(T).where(T.c.status == "pending"))
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            db.session.execute(
+                update(T)
+                .where(T.c.treatment_id == treatment_id, T.c.kind == "retreatment", T.c.status == "pending")
+                .values(due_at=shifted(T.c.due_at, 7), expires_at=shifted(T.c.expires_at, 7), updated_at=now)
+            )
+            db.session.commit()
+            bare = time.perf_counter() - started
+            treatment = db.session.get(Treatment, treatment_id)
+            treatment.remind_from = "P13W"
+            started = time.perf_counter()
+            moved = planning.treatment_intervals_changed(treatment)
+            db.session.commit()
+            replanned = time.perf_counter() - started
+            db.session.remove()
+            db.engine.dispose()
+    return {"pending": pending, "moved": moved, "replan_s": replanned, "bare_s": bare}
+
+
+# -- the scheduler's memory ----------------------------------------------------------------------
+
+
+def scheduler_rss(kind: str, count: int = 100_000) -> dict[str, float]:
+    """Peak RSS (MiB) of `flask reminders sweep` sending `count` due reminders, and its wall time."""
+    from bench import sweep_bench
+
+    with SinkServer() as server, scratch_database(kind, "rss") as url:
+        app = mail_app(url, server.port)
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            upgrade()
+            sweep_bench.load(count, days_ago=90, seqs=1)
+            db.session.remove()
+            db.engine.dispose()
+        env = dict(
+            os.environ,
+            APP_ENV="development",
+            DATABASE_URL=url,
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=str(server.port),
+            REMINDER_SEND_HOURS="00:00-24:00",
+            SCHEDULER_EMBEDDED="off",
+            PYTHONPATH=str(ROOT),
+        )
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "reminders", "sweep"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"flask reminders sweep failed ({proc.returncode}): {out[-2000:]}")
+        with app.app_context():
+            sent = db.session.scalar(select(func.count()).select_from(T).where(T.c.status == "sent"))
+            db.session.remove()
+            db.engine.dispose()
+    assert sent == count, (sent, count, out[-2000:])
+    return {
+        "peak_rss_mb": usage.ru_maxrss / 1024,  # ru_maxrss is in KiB on Linux
+        "seconds": elapsed,
+        "sent": sent,
+    }

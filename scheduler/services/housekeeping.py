@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import case, func, select, text, update
 
 from scheduler.db import begin_write, is_sqlite
 from scheduler.domain.plan import EXPIRY_REASONS, superseded
@@ -52,12 +52,21 @@ def skip_stale_and_superseded(now: datetime) -> list[Skipped]:
 
 def _skip_superseded(now: datetime) -> list[Skipped]:
     """Of the due re-treatment reminders of each track, skips the pending ones older than the newest."""
-    tracks = select(T.c.session_id).where(T.c.kind == "retreatment", T.c.status == "pending", T.c.due_at <= now)
+    live = ("pending", "sending", "sent")
+    # Only tracks with several due rows, one of them pending, can have something to skip: the
+    # database narrows them down, so a sweep after a long outage (100,000 due reminders, one per
+    # track) does not load every due row into memory.
+    tracks = (
+        select(T.c.session_id)
+        .where(T.c.kind == "retreatment", T.c.due_at <= now, T.c.status.in_(live))
+        .group_by(T.c.session_id)
+        .having(func.count() > 1, func.sum(case((T.c.status == "pending", 1), else_=0)) > 0)
+    )
     rows = db.session.execute(
         select(T.c.id, T.c.session_id, T.c.seq, T.c.status, T.c.patient_id).where(
             T.c.kind == "retreatment",
             T.c.due_at <= now,
-            T.c.status.in_(("pending", "sending", "sent")),
+            T.c.status.in_(live),
             T.c.session_id.in_(tracks),
         )
     ).all()

@@ -21,12 +21,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 
 from bench.scratch import scratch_database
 from scheduler import create_app
+from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
-from scheduler.models import Reminder, Treatment
+from scheduler.models import Patient, Reminder, Treatment, TreatmentSession
+from scheduler.seed import CATALOGUE
+from scheduler.services import planning
+from scheduler.services.reminder_rows import clinic, new_message_id
 
 ROOT = Path(__file__).resolve().parent.parent
 T = Reminder.__table__
@@ -84,6 +88,70 @@ def mail_app(url: str, port: int):
     )
 
 
+# -- data ----------------------------------------------------------------------------------------
+
+
+def load_tracks(n: int, *, days_ago: int, seqs: int) -> Treatment:
+    """n patients with one session each, days_ago days back, and their first `seqs` reminder rows."""
+    now = datetime.now(UTC)
+    treatment = Treatment(active=True, **CATALOGUE[0])  # chronic migraine
+    db.session.add(treatment)
+    db.session.flush()
+    conn = db.session.connection()
+    conn.execute(
+        insert(Patient),
+        [
+            dict(
+                first_name="Pat",
+                last_name=f"Bench{i}",
+                email=f"p{i}@example.net",
+                reminders_opt_in=True,
+                created_at=now,
+                updated_at=now,
+            )
+            for i in range(n)
+        ],
+    )
+    patient_ids = list(db.session.scalars(select(Patient.id).order_by(Patient.id)))
+    days = [(now - timedelta(days=days_ago + i % 60)).date() for i in range(n)]
+    conn.execute(
+        insert(TreatmentSession),
+        [
+            dict(
+                patient_id=p, treatment_id=treatment.id, performed_on=d, product="BOTOX", external=False, created_at=now
+            )
+            for p, d in zip(patient_ids, days, strict=True)
+        ],
+    )
+    sessions = db.session.execute(
+        select(TreatmentSession.id, TreatmentSession.patient_id, TreatmentSession.performed_on)
+    ).all()
+    iv, settings = planning.intervals(treatment), clinic()
+    rows = []
+    for sid, pid, day in sessions:
+        for p in retreatment_plan(day, iv, settings)[:seqs]:
+            rows.append(
+                dict(
+                    patient_id=pid,
+                    treatment_id=treatment.id,
+                    kind="retreatment",
+                    session_id=sid,
+                    seq=p.seq,
+                    due_at=min(p.due_at, now) if seqs == 1 else p.due_at,
+                    expires_at=p.expires_at,
+                    status="pending",
+                    attempts=0,
+                    message_id=new_message_id(),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    for start in range(0, len(rows), 20_000):
+        conn.execute(insert(Reminder), rows[start : start + 20_000])
+    db.session.commit()
+    return treatment
+
+
 # -- claim ---------------------------------------------------------------------------------------
 
 
@@ -139,7 +207,6 @@ def _bind(name: str):
 
 def dispatch(kind: str, count: int = 5_000) -> dict[str, float]:
     """Emails per second: the sweep over a plain smtplib loop with the same messages, same server."""
-    from bench import sweep_bench
     from scheduler.services import mail, sweep
 
     with SinkServer() as server, scratch_database(kind, "dispatch") as url:
@@ -148,7 +215,7 @@ def dispatch(kind: str, count: int = 5_000) -> dict[str, float]:
             from flask_migrate import upgrade
 
             upgrade()
-            sweep_bench.load(count, days_ago=90, seqs=1)  # one due first reminder per patient
+            load_tracks(count, days_ago=90, seqs=1)  # one due first reminder per patient
             sent_messages = []
             opener = mail.open_transport
 
@@ -195,7 +262,6 @@ def shifted(column, days: int):
 
 def replan(kind: str, count: int = 100_000) -> dict[str, float]:
     """Seconds to re-plan `count` pending reminders after an interval change, and for one bare UPDATE."""
-    from bench import sweep_bench
     from scheduler.services import planning
 
     with scratch_database(kind, "replan") as url:
@@ -204,7 +270,7 @@ def replan(kind: str, count: int = 100_000) -> dict[str, float]:
             from flask_migrate import upgrade
 
             upgrade()
-            treatment_id = sweep_bench.load(-(-count // 3), days_ago=30, seqs=3).id
+            treatment_id = load_tracks(-(-count // 3), days_ago=30, seqs=3).id
             pending = db.session.scalar(select(func.count()).select_from(T).where(T.c.status == "pending"))
             now = datetime.now(UTC)
             started = time.perf_counter()
@@ -231,7 +297,6 @@ def replan(kind: str, count: int = 100_000) -> dict[str, float]:
 
 def scheduler_rss(kind: str, count: int = 100_000) -> dict[str, float]:
     """Peak RSS (MiB) of `flask reminders sweep` sending `count` due reminders, and its wall time."""
-    from bench import sweep_bench
 
     with SinkServer() as server, scratch_database(kind, "rss") as url:
         app = mail_app(url, server.port)
@@ -239,7 +304,7 @@ def scheduler_rss(kind: str, count: int = 100_000) -> dict[str, float]:
             from flask_migrate import upgrade
 
             upgrade()
-            sweep_bench.load(count, days_ago=90, seqs=1)
+            load_tracks(count, days_ago=90, seqs=1)
             db.session.remove()
             db.engine.dispose()
         env = dict(

@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built: small {small['counts']}, large {large['counts']}", flush=True)
         for key, label, fn in WORKLOADS:
             a, b = fn(small), fn(large)
+            print(f"{label}: {a:.2f} at {SMALL}, {b:.2f} at {args.size}", flush=True)
             results[f"{key}_ratio_large_vs_small"] = round(b / a, 3)
             rows.append((label, a, b))
         if not args.skip_http:

@@ -117,7 +117,8 @@ def wrk(
     """Requests per second that wrk measures (non-2xx answers are an error)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    # A 10 s timeout: on SQLite a booking can queue for the write lock behind 15 others.
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     for k, v in ({"User-Agent": USER_AGENT} | (headers or {})).items():
         cmd += ["-H", f"{k}: {v}"]
     if script:

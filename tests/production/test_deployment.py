@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler import seed
 from tests.production.conftest import (
     FLASK,
     ROOT,
@@ -59,53 +60,8 @@ THREADS = 8
 WORKERS = 4
 BASE_URL = "https://clinic.example"
 ALL_WEEK = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-#: the catalogue of RULES.md
-CATALOGUE = {
-    "migraine": dict(
-        name="Chronic migraine",
-        kind="therapeutic",
-        product="BOTOX",
-        duration_minutes=30,
-        min_interval_days=84,
-        remind_from="P12W",
-        remind_until="P6M",
-        reminder_count=3,
-        follow_up_after=None,
-    ),
-    "dystonia": dict(
-        name="Cervical dystonia (torticollis)",
-        kind="therapeutic",
-        product="BOTOX",
-        duration_minutes=30,
-        min_interval_days=84,
-        remind_from="P12W",
-        remind_until="P6M",
-        reminder_count=3,
-        follow_up_after="P4W",
-    ),
-    "pain": dict(
-        name="Chronic pain (back, neck, neuropathic)",
-        kind="therapeutic",
-        product="BOTOX",
-        duration_minutes=30,
-        min_interval_days=84,
-        remind_from="P3M",
-        remind_until="P6M",
-        reminder_count=3,
-        follow_up_after="P4W",
-    ),
-    "cosmetic": dict(
-        name="Cosmetic lines (glabellar, forehead, crow's feet)",
-        kind="cosmetic",
-        product="BOTOX Cosmetic",
-        duration_minutes=20,
-        min_interval_days=90,
-        remind_from="P3M",
-        remind_until="P6M",
-        reminder_count=3,
-        follow_up_after="P14D",
-    ),
-}
+#: the catalogue of RULES.md, as the demo seeds it, by a short key
+CATALOGUE = dict(zip(("migraine", "dystonia", "pain", "cosmetic"), map(dict, seed.CATALOGUE), strict=True))
 #: words an email subject must never contain (CONTRACT §6: never the diagnosis or the treatment)
 PRIVATE_WORDS = ("migraine", "dystonia", "torticollis", "pain", "cosmetic", "botox", "injection")
 

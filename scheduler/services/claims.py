@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, exists, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, literal, not_, or_, select, update
 
 from scheduler.db import begin_write, is_sqlite
 from scheduler.extensions import db
@@ -95,7 +95,7 @@ def record_sent_many(token: str, accepted: list[tuple[int, datetime]]) -> set[in
     """Accepted messages (id, when) of one claim, in one statement; returns the ids whose claim still held."""
     if not accepted:
         return set()
-    when = case({rid: at for rid, at in accepted}, value=T.c.id)
+    when = case({rid: literal(at, T.c.sent_at.type) for rid, at in accepted}, value=T.c.id)
     begin_write()
     try:
         held = set(

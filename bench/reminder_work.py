@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text, update
 
 from bench.scratch import scratch_database
+from bench.web_load import free_port
 from scheduler import create_app
 from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
@@ -37,12 +38,6 @@ from scheduler.services.reminder_rows import clinic, new_message_id
 ROOT = Path(__file__).resolve().parent.parent
 T = Reminder.__table__
 CLAIM = 1_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SinkServer:

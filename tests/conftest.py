@@ -28,9 +28,16 @@ LONDON = ZoneInfo("Europe/London")
 TODAY = date(2027, 3, 1)
 TUESDAY = date(2027, 3, 2)
 #: the catalogue's cosmetic row of RULES.md, for make_treatment(**COSMETIC)
-COSMETIC = dict(name="Cosmetic lines (glabellar, forehead, crow's feet)", kind="cosmetic",
-                product="BOTOX Cosmetic", duration_minutes=20, min_interval_days=90, remind_from="P3M",
-                remind_until="P6M", follow_up_after="P14D")
+COSMETIC = dict(
+    name="Cosmetic lines (glabellar, forehead, crow's feet)",
+    kind="cosmetic",
+    product="BOTOX Cosmetic",
+    duration_minutes=20,
+    min_interval_days=90,
+    remind_from="P3M",
+    remind_until="P6M",
+    follow_up_after="P14D",
+)
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 

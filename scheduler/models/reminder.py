@@ -14,6 +14,8 @@ from scheduler.models.session import TreatmentSession
 
 REMINDER_KINDS = ("retreatment", "pre_visit", "follow_up", "confirmation")
 REMINDER_STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "skipped")
+#: a due re-treatment reminder in one of these makes the older ones of its track superseded (rule 4)
+LIVE_STATUSES = ("pending", "sending", "sent")
 #: kinds that belong to a session (a re-treatment track, a follow-up) and to an appointment
 SESSION_KINDS = ("retreatment", "follow_up")
 APPOINTMENT_KINDS = ("pre_visit", "confirmation")

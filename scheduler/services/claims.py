@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, case, exists, literal, not_, or_, select
 from scheduler.db import begin_write, is_sqlite
 from scheduler.extensions import db
 from scheduler.models import Reminder
+from scheduler.models.reminder import LIVE_STATUSES
 
 T = Reminder.__table__
 
@@ -36,7 +37,7 @@ def _claimable(now: datetime):
         newer.c.kind == "retreatment",
         newer.c.seq > T.c.seq,
         newer.c.due_at <= now,
-        newer.c.status.in_(("pending", "sending", "sent")),
+        newer.c.status.in_(LIVE_STATUSES),
     )
     due = and_(
         T.c.status == "pending",

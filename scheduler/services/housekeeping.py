@@ -16,6 +16,7 @@ from scheduler.db import begin_write, is_sqlite
 from scheduler.domain.plan import EXPIRY_REASONS, superseded
 from scheduler.extensions import db
 from scheduler.models import Reminder
+from scheduler.models.reminder import LIVE_STATUSES
 
 T = Reminder.__table__
 #: PostgreSQL advisory lock key: one sweep at a time does the housekeeping
@@ -52,13 +53,12 @@ def skip_stale_and_superseded(now: datetime) -> list[Skipped]:
 
 def _skip_superseded(now: datetime) -> list[Skipped]:
     """Of the due re-treatment reminders of each track, skips the pending ones older than the newest."""
-    live = ("pending", "sending", "sent")
     # Only tracks with several due rows, one of them pending, can have something to skip: the
     # database narrows them down, so a sweep after a long outage (100,000 due reminders, one per
     # track) does not load every due row into memory.
     tracks = (
         select(T.c.session_id)
-        .where(T.c.kind == "retreatment", T.c.due_at <= now, T.c.status.in_(live))
+        .where(T.c.kind == "retreatment", T.c.due_at <= now, T.c.status.in_(LIVE_STATUSES))
         .group_by(T.c.session_id)
         .having(func.count() > 1, func.sum(case((T.c.status == "pending", 1), else_=0)) > 0)
     )
@@ -66,7 +66,7 @@ def _skip_superseded(now: datetime) -> list[Skipped]:
         select(T.c.id, T.c.session_id, T.c.seq, T.c.status, T.c.patient_id).where(
             T.c.kind == "retreatment",
             T.c.due_at <= now,
-            T.c.status.in_(live),
+            T.c.status.in_(LIVE_STATUSES),
             T.c.session_id.in_(tracks),
         )
     ).all()

@@ -12,7 +12,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ from typing import IO
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import URL, make_url
+
+from tests.reminders.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -61,13 +62,6 @@ def postgres_test_url() -> str | None:
     """TEST_DATABASE_URL when it names a PostgreSQL server, else None."""
     url = os.environ.get("TEST_DATABASE_URL", "").strip()
     return url if url.startswith(("postgresql", "postgres://")) else None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

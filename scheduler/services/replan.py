@@ -14,12 +14,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Date, Integer, String, bindparam, column, insert, or_, select, type_coerce, update, values
 
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import follow_up_plan, retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
+from scheduler.models.base import UTCDateTime
 from scheduler.models.reminder import SESSION_KINDS
 from scheduler.services import clock
 from scheduler.services.reminder_rows import clinic, mail_domain, new_row
@@ -125,16 +126,14 @@ def _pending_dates(treatment_id: int, patient_ids: set[int]) -> dict[int, Any]:
 def _facts(treatment_id: int):
     """Every session of the treatment by patient, their holding bookings, and who opted out."""
     sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
-    for r in db.session.execute(
-        select(
-            TreatmentSession.id,
-            TreatmentSession.patient_id,
-            TreatmentSession.performed_on,
-            TreatmentSession.appointment_id,
-            TreatmentSession.external,
-        ).where(TreatmentSession.treatment_id == treatment_id)
+    S = TreatmentSession.__table__
+    day = _Converted(S.c.performed_on, db.session.connection().dialect)
+    for sid, patient_id, performed_on, appointment_id, external in db.session.execute(
+        select(S.c.id, S.c.patient_id, type_coerce(S.c.performed_on, String), S.c.appointment_id, S.c.external).where(
+            S.c.treatment_id == treatment_id
+        )
     ).all():
-        sessions[r.patient_id].append(rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external))
+        sessions[patient_id].append(rules.SessionFact(sid, day[performed_on], appointment_id, bool(external)))
     bookings: dict[int, list[rules.BookingFact]] = defaultdict(list)
     for r in db.session.execute(
         select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.status).where(
@@ -152,39 +151,77 @@ def _facts(treatment_id: int):
 def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
     """The treatment's session reminders, by session and kind."""
     stored: dict[int, dict[str, list[rules.Row]]] = defaultdict(lambda: defaultdict(list))
-    for r in db.session.execute(
-        select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, T.c.due_at, T.c.expires_at).where(
+    instant = _Converted(T.c.due_at, db.session.connection().dialect)
+    raw = type_coerce(T.c.due_at, String), type_coerce(T.c.expires_at, String)  # converted by `instant`
+    result = db.session.execute(
+        select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, *raw).where(
             T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
         )
-    ).all():
-        stored[r.session_id][r.kind].append(rules.Row(r.id, r.seq, r.status, r.due_at, r.expires_at))
+    )
+    for rid, session_id, kind, seq, status, due, expires in result.all():
+        stored[session_id][kind].append(rules.Row(rid, seq, status, instant[due], instant[expires]))
     return stored
 
 
+class _Converted(dict):
+    """Stored values of a date or time column, converted (as its type would) once per distinct value.
+
+    Sessions share their days, and the rows of one session day and seq share their dates, so a
+    treatment's 100,000 rows hold a few hundred distinct values: a dict look-up each instead of a
+    parse (and a time zone) each. Select the column with `type_coerce(column, String)`.
+    """
+
+    def __init__(self, column, dialect):
+        super().__init__()
+        self._convert = column.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
+
+    def __missing__(self, raw):
+        value = self[raw] = self._convert(raw)
+        return value
+
+
+#: (kind, session date, seq) groups per re-dating UPDATE: 5 parameters each, well under SQLite's limit
+REDATE_CHUNK = 1_000
+
+
 def _apply_redates(treatment_id: int, redates: dict[tuple[str, date, int], Any], now, skip: set[int]) -> None:
-    """One UPDATE per (kind, session date, seq), run as executemany: every row of that group gets the new dates."""
+    """Every open row of a (kind, session date, seq) group gets that group's new dates, in one statement.
+
+    The groups' new dates go in as a VALUES list joined to the sessions (`WITH v AS (VALUES ...)
+    UPDATE reminders ... FROM sessions, v`), a chunk of REDATE_CHUNK groups per statement: one pass
+    over the rows instead of one statement per group.
+    """
     if not redates:
         return
     sessions = TreatmentSession.__table__
-    stmt = (
-        update(T)
-        .where(
-            T.c.session_id == sessions.c.id,  # UPDATE ... FROM sessions: a join, on both databases
-            sessions.c.treatment_id == treatment_id,
-            sessions.c.performed_on == bindparam("b_day"),
-            T.c.kind == bindparam("b_kind"),
-            T.c.seq == bindparam("b_seq"),
-            OPEN_STATUS,
-            # a subquery, not a list: executemany cannot expand an IN list
-            *([T.c.patient_id.not_in(own_window(treatment_id))] if skip else []),
+    groups = [(day, kind, seq, op.due_at, op.expires_at) for (kind, day, seq), op in redates.items()]
+    for at in range(0, len(groups), REDATE_CHUNK):
+        v = (
+            values(
+                column("day", Date),
+                column("kind", String),
+                column("seq", Integer),
+                column("due", UTCDateTime()),
+                column("exp", UTCDateTime()),
+                name="v",
+            )
+            .data(groups[at : at + REDATE_CHUNK])
+            .cte("v")
         )
-        .values(due_at=bindparam("b_due"), expires_at=bindparam("b_exp"), updated_at=now)
-    )
-    params = [
-        {"b_kind": kind, "b_day": day, "b_seq": seq, "b_due": op.due_at, "b_exp": op.expires_at}
-        for (kind, day, seq), op in redates.items()
-    ]
-    db.session.connection().execute(stmt, params)
+        stmt = (
+            update(T)
+            .where(
+                T.c.session_id == sessions.c.id,  # UPDATE ... FROM sessions, v: a join, on both databases
+                sessions.c.treatment_id == treatment_id,
+                sessions.c.performed_on == v.c.day,
+                T.c.kind == v.c.kind,
+                T.c.seq == v.c.seq,
+                OPEN_STATUS,
+                *([T.c.patient_id.not_in(own_window(treatment_id))] if skip else []),
+            )
+            .values(due_at=v.c.due, expires_at=v.c.exp, updated_at=now)
+        )
+        db.session.connection().execute(stmt)
 
 
 def _change(op: rules.Change, now) -> dict[str, Any]:

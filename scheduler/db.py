@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from scheduler.extensions import db
 
@@ -27,13 +29,37 @@ def _configure_sqlite(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+#: marks a pooled PostgreSQL connection a reading request switched to autocommit
+READ_AUTOCOMMIT = "read_autocommit"
+#: request methods that only read (a GET may stamp one row, e.g. an API token's last use)
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_begin(conn) -> None:
-    """Starts SQLite transactions explicitly, IMMEDIATE when a writer asked for it."""
-    if conn.dialect.name != "sqlite":
-        return
-    immediate = conn.get_execution_options().get(IMMEDIATE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+def _begin(conn) -> None:
+    """SQLite: BEGIN explicitly (IMMEDIATE when a writer asked). PostgreSQL: reads skip BEGIN/ROLLBACK.
+
+    PostgreSQL runs at READ COMMITTED, where every statement takes its own snapshot even inside a
+    transaction, so a reading request gains nothing from BEGIN ... ROLLBACK but two round trips
+    to the server: its statements run in autocommit (each its own transaction). Every other
+    transaction (writing requests, the scheduler, commands) is a normal one. SQLite keeps its
+    transactions: there a read transaction is one consistent snapshot of the whole page.
+    """
+    if conn.dialect.name == "sqlite":
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    elif conn.dialect.name == "postgresql" and has_request_context() and request.method in READING:
+        dbapi_conn = conn.connection.dbapi_connection
+        if not dbapi_conn.autocommit:
+            dbapi_conn.autocommit = True
+            conn.connection.info[READ_AUTOCOMMIT] = True
+
+
+@event.listens_for(Pool, "reset")
+def _end_reading(dbapi_conn, record, _reset_state) -> None:
+    """A connection a reading request put in autocommit goes back to the pool as it came."""
+    if record.info.pop(READ_AUTOCOMMIT, False):
+        dbapi_conn.autocommit = False
 
 
 def is_sqlite() -> bool:
@@ -68,9 +94,8 @@ def register(app) -> None:
     committed in between (SQLite answers "database is locked" at once), so POST, PUT, PATCH and
     DELETE requests begin with BEGIN IMMEDIATE; GET requests read without blocking anyone (WAL).
     """
-    from flask import request
 
     @app.before_request
     def _writers_take_the_lock() -> None:
-        if request.method not in ("GET", "HEAD", "OPTIONS") and is_sqlite():
+        if request.method not in READING and is_sqlite():
             begin_write()

@@ -29,3 +29,31 @@ def test_banner_when_never_swept_stale_and_not_when_fresh(client, sign_in):
 
 def test_no_banner_on_the_sign_in_page(client):
     assert "banner-warning" not in client.get("/login").get_data(as_text=True)
+
+
+def test_a_fresh_sweep_is_remembered_until_it_goes_stale(app, client, sign_in):
+    """Pages do not ask for the heartbeat again while the last one they saw is fresh; then they do."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        sign_in("receptionist")
+        _sweep(NOW - timedelta(minutes=1))
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert "banner-warning" not in client.get("/patients").get_data(as_text=True)
+            assert sum("sweep_runs" in s for s in statements) == 1
+            traveller.shift(timedelta(minutes=8))  # 9 minutes after the sweep: still healthy, not asked
+            assert "banner-warning" not in client.get("/patients").get_data(as_text=True)
+            assert sum("sweep_runs" in s for s in statements) == 1
+            traveller.shift(timedelta(minutes=3))  # 12 minutes: stale, asked again, and shown
+            assert "last ran 12 minutes ago" in client.get("/patients").get_data(as_text=True)
+            assert sum("sweep_runs" in s for s in statements) == 2
+            _sweep(NOW + timedelta(minutes=11))  # the scheduler is back: the banner goes at once
+            assert "banner-warning" not in client.get("/patients").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)

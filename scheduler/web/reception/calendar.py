@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from scheduler.domain import slots
-from scheduler.extensions import db
-from scheduler.models import Appointment
-from scheduler.models.appointment import overlapping
 from scheduler.services import booking, catalog, clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import day_arg, id_arg
-from scheduler.web.reception.grid import build_grid
+from scheduler.web.reception.filters import long_date, short_date
+from scheduler.web.reception.grid import Booked, Cell, booked_between, calendar_html, staff_and_time_off
 
 
-def _appointments(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Appointment]:
-    """Every appointment (any status) overlapping [start, end), by start."""
-    stmt = (
-        select(Appointment)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.treatment))
-        .where(overlapping(start, end))
-        .order_by(Appointment.starts_at, Appointment.id)
-    )
-    if practitioner_ids is not None:
-        stmt = stmt.where(Appointment.practitioner_id.in_(practitioner_ids))
-    return list(db.session.scalars(stmt))
-
-
-def _counts(appts: list[Appointment]) -> dict[str, int]:
+def _counts(appts: list[Booked]) -> dict[str, int]:
     """How many appointments are in each status."""
     counts: dict[str, int] = defaultdict(int)
     for a in appts:
@@ -46,16 +29,14 @@ def day():
     """Every practitioner's appointments on one clinic day (today by default)."""
     the_day = day_arg()
     start, end = booking.day_bounds(the_day)
-    appts = _appointments(None, start, end)
-    practitioners = catalog.list_practitioners(include_inactive=False)
-    known = {p.id for p in practitioners}
-    extra = {a.practitioner_id for a in appts} - known
-    practitioners += [p for p in catalog.list_practitioners(include_inactive=True) if p.id in extra]
-    cells = [
-        (p, the_day, p.name, url_for("reception.week", practitioner_id=p.id, date=the_day.isoformat()))
-        for p in practitioners
-    ]
-    grid = build_grid(cells, appts) if cells else None
+    appts = booked_between(None, start, end)
+    # The active practitioners, then inactive ones who still have appointments that day.
+    booked_with = {a.practitioner_id for a in appts}
+    everyone, offs = staff_and_time_off(start, end)
+    practitioners = [p for p in everyone if p.active] + [p for p in everyone if not p.active and p.id in booked_with]
+    week = url_for("reception.week", date=the_day.isoformat())
+    cells = [Cell(p, the_day, p.name, f"{week}&practitioner_id={p.id}") for p in practitioners]
+    grid = calendar_html(cells, appts, offs, f"Appointments on {long_date(the_day)}") if cells else None
     return render_template(
         "reception/day.html",
         day=the_day,
@@ -63,7 +44,7 @@ def day():
         prev_day=the_day - timedelta(days=1),
         next_day=the_day + timedelta(days=1),
         grid=grid,
-        counts=_counts([a for a in appts if clock.local_date(a.starts_at) == the_day]),
+        counts=_counts([a for a in appts if start <= a.starts_at < end]),  # those starting that day
         total=len(appts),
     )
 
@@ -85,13 +66,15 @@ def week():
     monday = the_day - timedelta(days=the_day.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     start, end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
-    appts = _appointments([practitioner.id], start, end)
+    appts = booked_between([practitioner.id], start, end)
     hours = slots.parse_working_hours(practitioner.working_hours or {})
     busy_days = {clock.local_date(a.starts_at) for a in appts}
     shown = [d for d in days if hours.get(slots.DAYS[d.weekday()]) or d in busy_days]
     hidden = [d for d in days if d not in shown]
-    cells = [(practitioner, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
-    grid = build_grid(cells, appts) if cells else None
+    (staff,), offs = staff_and_time_off(start, end, [practitioner.id])
+    cells = [Cell(staff, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
+    label = f"{practitioner.name}, week of {short_date(monday)}"
+    grid = calendar_html(cells, appts, offs, label) if cells else None
     return render_template(
         "reception/week.html",
         practitioner=practitioner,

@@ -3,21 +3,36 @@
 Columns are CSS grids of 5-minute tracks (15-minute lines drawn by the stylesheet); items are
 placed with the row classes `r<start>` and `s<span>` of calendar-grid.css, because the
 Content-Security-Policy forbids inline styles. Times are clinic wall-clock times.
+
+The grid is a pure function of plain facts read on every request (the appointments with their
+patient and treatment names, the practitioners, their time off, the minute): `calendar_html`
+reads those facts and renders the grid once per distinct set of them, keeping the last
+RENDERED grids per process. A change to any appointment, name, working hours or time off gives
+new facts and so a fresh grid on the next request; the clock only matters to the minute. A busy
+day is 20 columns of ~400 appointments and ~600 free cells (200 KB of HTML): reading its facts
+costs a fraction of laying it out and rendering it, which reception pages (several screens on
+the same day) otherwise repeat on every look.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import url_for
-from sqlalchemy import select
+from flask import get_template_attribute, request, url_for
+from markupsafe import Markup
+from sqlalchemy import Text, and_, cast, select
 
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import OCCUPYING, Appointment, Practitioner, TimeOff
+from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
+from scheduler.models.appointment import overlapping
 from scheduler.services import booking, clock
 
 TICK = 5  # minutes per grid track
@@ -26,6 +41,60 @@ MAX_LANES = 3
 DEFAULT_HOURS = (8 * 60, 18 * 60)
 #: document order of items starting on the same track (the stylesheet's z-index does the stacking)
 KIND_ORDER = {"work": 0, "off": 1, "free": 2, "appt": 3, "now": 4}
+#: rendered grids kept per process (a busy day is ~200 KB)
+RENDERED = 24
+
+
+class Booked(NamedTuple):
+    """An appointment as the calendar draws it."""
+
+    id: int
+    practitioner_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    patient_name: str
+    treatment_name: str
+
+
+class Staff(NamedTuple):
+    """A practitioner as the calendar draws them (working hours as their stored JSON text: hashable)."""
+
+    id: int
+    name: str
+    active: bool
+    hours_json: str
+
+
+class Off(NamedTuple):
+    """Time off as the calendar draws it."""
+
+    practitioner_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+
+
+class Cell(NamedTuple):
+    """A column to draw: whose, which day, its heading and where the heading links."""
+
+    staff: Staff
+    day: date
+    title: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything a rendered grid depends on (hashable: it is the render's cache key)."""
+
+    cells: tuple[Cell, ...]
+    appts: tuple[Booked, ...]
+    offs: tuple[Off, ...]
+    now: datetime
+    label: str
+    zone: str
+    script_root: str
 
 
 @dataclass
@@ -36,7 +105,7 @@ class Item:
     row: int
     span: int
     start: datetime | None = None
-    appt: Appointment | None = None
+    appt: Booked | None = None
     lane: int = 0
     label: str = ""
     #: a cancelled or missed appointment over a free cell: drawn aside so the cell stays clickable
@@ -49,7 +118,7 @@ class Item:
 class Column:
     """One practitioner on one day."""
 
-    practitioner: Practitioner
+    practitioner: Staff
     day: date
     title: str
     subtitle: str
@@ -87,7 +156,7 @@ def _hours_text(intervals: list[tuple[datetime, datetime]]) -> str:
     return ", ".join(f"{clock.local(s):%H:%M}–{clock.local(e):%H:%M}" for s, e in intervals)
 
 
-def _lanes(appts: list[Appointment]) -> tuple[dict[int, int], int]:
+def _lanes(appts: list[Booked]) -> tuple[dict[int, int], int]:
     """Side-by-side lanes for overlapping appointments (0 = the full width); and the lane count."""
     lane_of: dict[int, int] = {}
     ordered = sorted(appts, key=lambda a: (a.starts_at, -(a.ends_at - a.starts_at).total_seconds(), a.id))
@@ -109,37 +178,89 @@ def _lanes(appts: list[Appointment]) -> tuple[dict[int, int], int]:
     return lane_of, max(1, min(len(ends), MAX_LANES))
 
 
-def _time_off(practitioner_ids: list[int], start: datetime, end: datetime) -> dict[int, list[TimeOff]]:
-    """Time off overlapping [start, end) by practitioner."""
-    if not practitioner_ids:
-        return {}
-    rows = db.session.scalars(
-        select(TimeOff).where(
-            TimeOff.practitioner_id.in_(practitioner_ids), TimeOff.starts_at < end, TimeOff.ends_at > start
-        )
+# The readers below are Core statements on the tables (no ORM entities): they run on every look
+# at a calendar, and the ORM's per-statement work would be most of their cost.
+A, PT, TR = Appointment.__table__, Patient.__table__, Treatment.__table__
+
+
+def staff_and_time_off(
+    start: datetime, end: datetime, practitioner_ids: Sequence[int] | None = None
+) -> tuple[list[Staff], tuple[Off, ...]]:
+    """Practitioners by name (those ids, or everyone) and their time off overlapping [start, end)."""
+    P, T = Practitioner.__table__, TimeOff.__table__
+    stmt = (
+        select(P.c.id, P.c.name, P.c.active, cast(P.c.working_hours, Text), T.c.starts_at, T.c.ends_at, T.c.reason)
+        .outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
+        .order_by(P.c.name, P.c.id, T.c.starts_at, T.c.id)
     )
-    grouped: dict[int, list[TimeOff]] = defaultdict(list)
-    for row in rows:
-        grouped[row.practitioner_id].append(row)
-    return grouped
+    if practitioner_ids is not None:
+        stmt = stmt.where(P.c.id.in_(practitioner_ids))
+    staff: dict[int, Staff] = {}
+    offs: list[Off] = []
+    for pid, name, active, hours, off_start, off_end, reason in db.session.connection().execute(stmt):
+        staff.setdefault(pid, Staff(pid, name, bool(active), hours or "{}"))
+        if off_start is not None:
+            offs.append(Off(pid, off_start, off_end, reason))
+    return list(staff.values()), tuple(offs)
 
 
-def build_grid(cells: list[tuple[Practitioner, date, str, str]], appts: list[Appointment]) -> Grid:
-    """Lays out (practitioner, day, title, link) columns with their appointments and free cells."""
-    tz = clock.clinic_tz()
-    now = clock.now()
-    today = clock.today()
-    days = sorted({c[1] for c in cells})
-    range_start, range_end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
-    offs = _time_off(sorted({c[0].id for c in cells}), range_start, range_end)
-    by_key: dict[tuple[int, date], list[Appointment]] = defaultdict(list)
-    for a in appts:
-        by_key[(a.practitioner_id, clock.local_date(a.starts_at))].append(a)
+def booked_between(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Booked]:
+    """Every appointment (any status) overlapping [start, end), by start."""
+    stmt = (
+        select(A.c.id, A.c.practitioner_id, A.c.starts_at, A.c.ends_at, A.c.status)
+        .add_columns(PT.c.first_name, PT.c.last_name, TR.c.name)
+        .join_from(A, PT, PT.c.id == A.c.patient_id)
+        .join(TR, TR.c.id == A.c.treatment_id)
+        .where(overlapping(start, end))
+        .order_by(A.c.starts_at, A.c.id)
+    )
+    if practitioner_ids is not None:
+        stmt = stmt.where(A.c.practitioner_id.in_(practitioner_ids))
+    return [
+        Booked(aid, pid, starts, ends, status, f"{first} {last}".strip(), treatment)
+        for aid, pid, starts, ends, status, first, last, treatment in db.session.connection().execute(stmt)
+    ]
+
+
+def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence[Off], label: str) -> Markup:
+    """The rendered grid of these columns, appointments and time off (cached per process while unchanged)."""
+    shown = {c.staff.id for c in cells}
+    facts = Facts(
+        cells=tuple(cells),
+        appts=tuple(appts),
+        offs=tuple(o for o in offs if o.practitioner_id in shown),
+        now=clock.now().replace(second=0, microsecond=0),
+        label=label,
+        zone=clock.clinic_tz().key,
+        script_root=request.script_root,
+    )
+    return _render(facts)
+
+
+@lru_cache(maxsize=RENDERED)
+def _render(facts: Facts) -> Markup:
+    """Lays out and renders a grid; a pure function of its facts (and the app's templates)."""
+    macro = get_template_attribute("reception/_grid.html", "calendar_grid")
+    return Markup(macro(build_grid(facts), facts.label))
+
+
+def build_grid(facts: Facts) -> Grid:
+    """Lays out the columns of the facts with their appointments, time off and free cells."""
+    tz = ZoneInfo(facts.zone)
+    now = facts.now
+    today = now.astimezone(tz).date()
+    days = sorted({c.day for c in facts.cells})
+    offs: dict[int, list[Off]] = defaultdict(list)
+    for off in facts.offs:
+        offs[off.practitioner_id].append(off)
+    by_key: dict[tuple[int, date], list[Booked]] = defaultdict(list)
+    for a in facts.appts:
+        by_key[(a.practitioner_id, a.starts_at.astimezone(tz).date())].append(a)
 
     raw = []
     lo, hi = 24 * 60, 0
-    for practitioner, day, title, link in cells:
-        hours = slots.parse_working_hours(practitioner.working_hours or {})
+    for practitioner, day, title, link in facts.cells:
+        hours = slots.parse_working_hours(json.loads(practitioner.hours_json))
         working = slots.working_intervals(day, hours, tz)
         day_start, day_end = booking.day_bounds(day)
         offs_today = [t for t in offs.get(practitioner.id, []) if t.starts_at < day_end and t.ends_at > day_start]

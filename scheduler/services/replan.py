@@ -11,6 +11,7 @@ Sent, skipped, failed and in-flight rows stay as they are.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -128,11 +129,11 @@ def _facts(treatment_id: int):
     sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
     S = TreatmentSession.__table__
     day = _Converted(S.c.performed_on, db.session.connection().dialect)
-    for sid, patient_id, performed_on, appointment_id, external in db.session.execute(
+    for sid, patient_id, performed_on, appointment_id, external in _driver_rows(
         select(S.c.id, S.c.patient_id, type_coerce(S.c.performed_on, String), S.c.appointment_id, S.c.external).where(
             S.c.treatment_id == treatment_id
         )
-    ).all():
+    ):
         sessions[patient_id].append(rules.SessionFact(sid, day[performed_on], appointment_id, bool(external)))
     bookings: dict[int, list[rules.BookingFact]] = defaultdict(list)
     for r in db.session.execute(
@@ -153,14 +154,27 @@ def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
     stored: dict[int, dict[str, list[rules.Row]]] = defaultdict(lambda: defaultdict(list))
     instant = _Converted(T.c.due_at, db.session.connection().dialect)
     raw = type_coerce(T.c.due_at, String), type_coerce(T.c.expires_at, String)  # converted by `instant`
-    result = db.session.execute(
+    rows = _driver_rows(
         select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, *raw).where(
             T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
         )
     )
-    for rid, session_id, kind, seq, status, due, expires in result.all():
+    for rid, session_id, kind, seq, status, due, expires in rows:
         stored[session_id][kind].append(rules.Row(rid, seq, status, instant[due], instant[expires]))
     return stored
+
+
+def _driver_rows(stmt) -> list[tuple]:
+    """The statement's rows as the driver returns them, without SQLAlchemy's per-row work.
+
+    For the bulk reads of hundreds of thousands of rows: values come raw (text timestamps on
+    SQLite, 0/1 booleans), so columns needing conversion go through `_Converted`.
+    """
+    result = db.session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 class _Converted(dict):
@@ -180,6 +194,8 @@ class _Converted(dict):
         return value
 
 
+#: SQLite page cache (KiB) while the re-dating statements run
+ROOMY_CACHE_KIB = 64 * 1024
 #: (kind, session date, seq) groups per re-dating UPDATE: 5 parameters each, well under SQLite's limit
 REDATE_CHUNK = 1_000
 
@@ -193,8 +209,34 @@ def _apply_redates(treatment_id: int, redates: dict[tuple[str, date, int], Any],
     """
     if not redates:
         return
-    sessions = TreatmentSession.__table__
     groups = [(day, kind, seq, op.due_at, op.expires_at) for (kind, day, seq), op in redates.items()]
+    with _roomy_page_cache():
+        _redate_groups(treatment_id, groups, now, skip)
+
+
+@contextmanager
+def _roomy_page_cache():
+    """On SQLite, a 64 MiB page cache for this connection while the block runs (then the old size).
+
+    The re-dating join visits the rows of one (session date, seq) group at a time, and a group's
+    rows lie all over the table: with the default 2 MiB cache each group reads the table's pages
+    again. Only for the bulk statement: a web worker's connections keep their small caches.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-ROOMY_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+def _redate_groups(treatment_id: int, groups: list[tuple], now, skip: set[int]) -> None:
+    """The re-dating statements, a chunk of groups each."""
+    sessions = TreatmentSession.__table__
     for at in range(0, len(groups), REDATE_CHUNK):
         v = (
             values(

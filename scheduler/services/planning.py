@@ -26,7 +26,7 @@ NEW_CONFIRMATION = ("booked", "rescheduled")
 
 def appointment_changed(event: str, appt: Appointment, session: TreatmentSession | None = None) -> None:
     """An appointment was booked, moved, cancelled, missed, checked in or completed."""
-    reconcile_appointment(appt, new_confirmation=event in NEW_CONFIRMATION)
+    reconcile_appointment(appt, new_confirmation=event in NEW_CONFIRMATION, new_appointment=event == "booked")
     reconcile_tracks(appt.patient_id, appt.treatment_id)
 
 
@@ -97,10 +97,15 @@ def _reconcile_patient(patient: Patient) -> None:
         reconcile_appointment(appt, new_confirmation=False)
 
 
-def reconcile_appointment(appt: Appointment, *, new_confirmation: bool) -> None:
-    """Makes an appointment's confirmation and pre-visit emails match its status and time."""
+def reconcile_appointment(appt: Appointment, *, new_confirmation: bool, new_appointment: bool = False) -> None:
+    """Makes an appointment's confirmation and pre-visit emails match its status and time.
+
+    A new appointment has no emails yet: nothing to read.
+    """
     settings, now = clinic(), clock.now()
-    rows = load_rows(Reminder.appointment_id == appt.id, Reminder.kind.in_(APPOINTMENT_KINDS))
+    rows = (
+        [] if new_appointment else load_rows(Reminder.appointment_id == appt.id, Reminder.kind.in_(APPOINTMENT_KINDS))
+    )
     opted_in = bool(appt.patient.reminders_opt_in)
     confirmations = [r for r in rows if r.kind == "confirmation"]
     plan = None
@@ -127,7 +132,6 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
     if treatment is None or patient is None:
         return
     settings, now = clinic(), clock.now()
-    iv = intervals_for(patient_id, treatment)
     sessions = [
         rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external)
         for r in db.session.execute(
@@ -142,6 +146,7 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
     ]
     if not sessions:
         return
+    iv = intervals_for(patient_id, treatment)
     bookings = [
         rules.BookingFact(r.id, clock.local_date(r.starts_at), r.status)
         for r in db.session.execute(

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db
@@ -94,7 +95,9 @@ def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one statement: every API request asks this
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.user.active:
         return None

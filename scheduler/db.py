@@ -99,3 +99,35 @@ def register(app) -> None:
     def _writers_take_the_lock() -> None:
         if request.method not in READING and is_sqlite():
             begin_write()
+
+
+def driver_rows(stmt) -> list[tuple]:
+    """The statement's rows as the driver returns them, without SQLAlchemy's per-row work.
+
+    For reads where that work would dominate (a re-plan's hundreds of thousands of rows, the
+    calendar on every look): values come raw (text timestamps on SQLite, 0/1 booleans), so
+    columns needing conversion are selected with `type_coerce(column, String)` and go through
+    `ConvertOnce`.
+    """
+    result = db.session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+class ConvertOnce(dict):
+    """Raw values of a date or time column, converted (as its type would) once per distinct value.
+
+    Sessions share their days, the rows of one session day and seq share their dates, and
+    appointments share their start times: a dict look-up each instead of a parse (and a time
+    zone) each.
+    """
+
+    def __init__(self, column, dialect):
+        super().__init__()
+        self._convert = column.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
+
+    def __missing__(self, raw):
+        value = self[raw] = self._convert(raw)
+        return value

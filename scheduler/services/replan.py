@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, column, insert, or_, select, type_coerce, update, values
 
+from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import follow_up_plan, retreatment_plan
 from scheduler.extensions import db
@@ -128,8 +129,8 @@ def _facts(treatment_id: int):
     """Every session of the treatment by patient, their holding bookings, and who opted out."""
     sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
     S = TreatmentSession.__table__
-    day = _Converted(S.c.performed_on, db.session.connection().dialect)
-    for sid, patient_id, performed_on, appointment_id, external in _driver_rows(
+    day = ConvertOnce(S.c.performed_on, db.session.connection().dialect)
+    for sid, patient_id, performed_on, appointment_id, external in driver_rows(
         select(S.c.id, S.c.patient_id, type_coerce(S.c.performed_on, String), S.c.appointment_id, S.c.external).where(
             S.c.treatment_id == treatment_id
         )
@@ -152,9 +153,9 @@ def _facts(treatment_id: int):
 def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
     """The treatment's session reminders, by session and kind."""
     stored: dict[int, dict[str, list[rules.Row]]] = defaultdict(lambda: defaultdict(list))
-    instant = _Converted(T.c.due_at, db.session.connection().dialect)
+    instant = ConvertOnce(T.c.due_at, db.session.connection().dialect)
     raw = type_coerce(T.c.due_at, String), type_coerce(T.c.expires_at, String)  # converted by `instant`
-    rows = _driver_rows(
+    rows = driver_rows(
         select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, *raw).where(
             T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
         )
@@ -162,36 +163,6 @@ def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
     for rid, session_id, kind, seq, status, due, expires in rows:
         stored[session_id][kind].append(rules.Row(rid, seq, status, instant[due], instant[expires]))
     return stored
-
-
-def _driver_rows(stmt) -> list[tuple]:
-    """The statement's rows as the driver returns them, without SQLAlchemy's per-row work.
-
-    For the bulk reads of hundreds of thousands of rows: values come raw (text timestamps on
-    SQLite, 0/1 booleans), so columns needing conversion go through `_Converted`.
-    """
-    result = db.session.connection().execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-class _Converted(dict):
-    """Stored values of a date or time column, converted (as its type would) once per distinct value.
-
-    Sessions share their days, and the rows of one session day and seq share their dates, so a
-    treatment's 100,000 rows hold a few hundred distinct values: a dict look-up each instead of a
-    parse (and a time zone) each. Select the column with `type_coerce(column, String)`.
-    """
-
-    def __init__(self, column, dialect):
-        super().__init__()
-        self._convert = column.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
-
-    def __missing__(self, raw):
-        value = self[raw] = self._convert(raw)
-        return value
 
 
 #: SQLite page cache (KiB) while the re-dating statements run

@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
-from sqlalchemy import Text, and_, cast, select
+from sqlalchemy import String, Text, and_, cast, select, type_coerce
 
+from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
@@ -207,8 +208,8 @@ def staff_and_time_off(
 def booked_between(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Booked]:
     """Every appointment (any status) overlapping [start, end), by start."""
     stmt = (
-        select(A.c.id, A.c.practitioner_id, A.c.starts_at, A.c.ends_at, A.c.status)
-        .add_columns(PT.c.first_name, PT.c.last_name, TR.c.name)
+        select(A.c.id, A.c.practitioner_id, type_coerce(A.c.starts_at, String), type_coerce(A.c.ends_at, String))
+        .add_columns(A.c.status, PT.c.first_name, PT.c.last_name, TR.c.name)
         .join_from(A, PT, PT.c.id == A.c.patient_id)
         .join(TR, TR.c.id == A.c.treatment_id)
         .where(overlapping(start, end))
@@ -216,9 +217,10 @@ def booked_between(practitioner_ids: list[int] | None, start: datetime, end: dat
     )
     if practitioner_ids is not None:
         stmt = stmt.where(A.c.practitioner_id.in_(practitioner_ids))
+    instant = ConvertOnce(A.c.starts_at, db.session.connection().dialect)  # a busy day's starts repeat
     return [
-        Booked(aid, pid, starts, ends, status, f"{first} {last}".strip(), treatment)
-        for aid, pid, starts, ends, status, first, last, treatment in db.session.connection().execute(stmt)
+        Booked(aid, pid, instant[starts], instant[ends], status, f"{first} {last}".strip(), treatment)
+        for aid, pid, starts, ends, status, first, last, treatment in driver_rows(stmt)
     ]
 
 

@@ -108,13 +108,13 @@ def availability(env, repeat: int = 200) -> float:
     return median_ms(lambda: client.get(path, headers=headers), repeat)
 
 
-def http_figures(env, seconds: int = 10) -> dict[str, float]:
-    """Requests per second of hello, the day calendar and booking under gunicorn, and worker peak RSS."""
-    from bench import web_load as http
+def booking_fixtures(env) -> tuple[str, list[int]]:
+    """An API token of the bench admin, and 1,000 new patients to book (one booking each)."""
     from scheduler.models import Patient
     from scheduler.services import users
 
     app = env["app"]
+    signed_in_client(app)  # creates the bench admin
     with app.app_context():
         patients = [
             Patient(first_name="Book", last_name=f"Bench{i}", email=f"book{i}@example.net", reminders_opt_in=True)
@@ -125,6 +125,14 @@ def http_figures(env, seconds: int = 10) -> dict[str, float]:
         ids = [p.id for p in patients]
         token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
         db.session.commit()
+    return token, ids
+
+
+def http_figures(env, seconds: int = 10) -> dict[str, float]:
+    """Requests per second of hello, the day calendar and booking under gunicorn, and worker peak RSS."""
+    from bench import web_load as http
+
+    token, ids = booking_fixtures(env)
     server = http.Gunicorn(env["url"])
     try:
         cookie = http.session_cookie(server.base, "bench-admin@example.com", "bench password 123")

@@ -5,16 +5,16 @@ The email names the clinic and says "your next appointment": never the treatment
 
 from __future__ import annotations
 
+import quopri
 from dataclasses import dataclass
 from datetime import datetime
 from email import encoders, message_from_bytes, policy
-from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -55,7 +55,7 @@ def context(reminder: Reminder, patient: Patient, appt: Appointment | None, last
     return {
         "clinic_name": cfg["CLINIC_NAME"],
         "clinic_phone": cfg.get("CLINIC_PHONE"),
-        "reply_to": parseaddr(cfg["MAIL_DEFAULT_SENDER"])[1],
+        "reply_to": sender(cfg["MAIL_DEFAULT_SENDER"])[1],
         "first_name": patient.first_name,
         "kind": reminder.kind,
         "last_reminder": last,
@@ -116,20 +116,20 @@ def build(
     cfg = current_app.config
     ctx = context(reminder, patient, appt, last)
     body = render(reminder.kind, ctx)
-    sender_name, sender = parseaddr(cfg["MAIL_DEFAULT_SENDER"])
+    sender_name, address = sender(cfg["MAIL_DEFAULT_SENDER"])
     alternative = MIMEMultipart(
         "alternative", _subparts=[_text(body.text, "plain"), _text(body.html, "html")], policy=LONG_LINES
     )
     msg: Message = alternative
     if appt is not None and reminder.kind in ("confirmation", "pre_visit"):
-        domain = sender.rpartition("@")[2] or "localhost"
+        domain = address.rpartition("@")[2] or "localhost"
         calendar = MIMEBase("text", "calendar", method="PUBLISH", charset="utf-8")
         calendar.set_payload(ics(appt, sequence, now, domain))
         encoders.encode_base64(calendar)
         calendar.add_header("Content-Disposition", "attachment", filename="appointment.ics")
         msg = MIMEMultipart("mixed", _subparts=[alternative, calendar], policy=LONG_LINES)
     msg["Subject"] = body.subject if body.subject.isascii() else Header(body.subject, "utf-8")
-    msg["From"] = formataddr((sender_name or cfg["CLINIC_NAME"], sender))
+    msg["From"] = formataddr((sender_name or cfg["CLINIC_NAME"], address))
     msg["To"] = formataddr((patient.full_name, patient.email or ""))
     msg["Date"] = format_datetime(now.astimezone(clock.UTC))
     msg["Message-ID"] = reminder.message_id
@@ -139,11 +139,27 @@ def build(
     return msg
 
 
-def _text(content: str, subtype: str) -> MIMEText:
-    """A UTF-8 text part, quoted-printable (readable, and safe for long HTML lines)."""
-    charset = Charset("utf-8")
-    charset.body_encoding = QP
-    return MIMEText(content if content.endswith("\n") else content + "\n", subtype, charset)
+def _text(content: str, subtype: str) -> Message:
+    """A UTF-8 text part, quoted-printable (readable, and safe for long HTML lines).
+
+    The headers MIMEText writes, set directly: MIMEText re-parses its Content-Type to add the
+    charset, and its pure-Python quoted-printable encoder took a quarter of each email's build
+    time; quopri uses the C encoder of binascii (the same RFC 2045 encoding; it also escapes a
+    line that is a lone ".").
+    """
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    body = content if content.endswith("\n") else content + "\n"
+    part.set_payload(quopri.encodestring(body.encode("utf-8")).decode("ascii"))
+    return part
+
+
+@lru_cache(maxsize=4)
+def sender(configured: str) -> tuple[str, str]:
+    """MAIL_DEFAULT_SENDER as (display name, address): parsed once, not twice an email."""
+    return parseaddr(configured)
 
 
 def as_email_message(msg: Message) -> EmailMessage:

@@ -29,8 +29,9 @@ from scheduler.services.reminder_rows import clinic
 
 log = logging.getLogger(__name__)
 T = Reminder.__table__
-#: accepted messages are recorded as sent in groups of at most this many ...
-RECORD_EVERY = 25
+#: accepted messages are recorded as sent in groups of at most this many (the default batch, so
+#: that a batch is usually written once, with the next claim) ...
+RECORD_EVERY = 50
 #: ... and before the next send once the oldest of the group has waited this long (seconds)
 RECORD_WITHIN = 0.1
 
@@ -138,7 +139,7 @@ def _deliver(report: Report, stop: threading.Event, cfg: dict) -> None:
         try:
             while not stop.is_set():
                 now = clock.now()
-                token, ids = claims.claim(cfg["batch"], cfg["lease"], now)
+                token, ids = accepted.flush_and_claim(cfg["batch"], cfg["lease"], now)
                 if not ids:
                     return
                 lease_ends = now + cfg["lease"]
@@ -153,11 +154,12 @@ class _Accepted:
     """Messages the server accepted, recorded as sent a group at a time.
 
     A transaction per email cost as much as the SMTP conversation itself (on PostgreSQL a WAL
-    flush each). The group is written once it holds RECORD_EVERY messages, and before a send that
-    would leave its oldest unrecorded for RECORD_WITHIN or more (judged by how long the last send
-    took). So a crash can repeat only the message in flight and those accepted in the last
-    fraction of a second (with the same Message-ID, as RULES.md allows); with a mail server
-    slower than RECORD_WITHIN per message, only the one in flight.
+    flush each). Before each send the group is written if it holds RECORD_EVERY messages, or if
+    the send, as long as the last one, would leave its oldest unrecorded for RECORD_WITHIN or more.
+    After a batch, its last group is written in the transaction that claims the next batch (one
+    commit less per batch). So a crash can repeat only the message in flight and those accepted
+    in the last fraction of a second (with the same Message-ID, as RULES.md allows); with a mail
+    server slower than RECORD_WITHIN per message, only the one in flight.
     """
 
     def __init__(self, report: Report):
@@ -172,21 +174,35 @@ class _Accepted:
             self.since = time.monotonic()
         self.group.append((item, token, at))
         self.last_send = took
-        if len(self.group) >= RECORD_EVERY:
-            self.flush()
 
     def before_send(self) -> None:
-        """Writes the group if the next send, as long as the last one, would leave it waiting too long."""
-        if self.group and time.monotonic() - self.since + self.last_send >= RECORD_WITHIN:
+        """Writes the group if it is full, or if the next send would leave it waiting too long."""
+        if len(self.group) >= RECORD_EVERY or (
+            self.group and time.monotonic() - self.since + self.last_send >= RECORD_WITHIN
+        ):
             self.flush()
 
     def flush(self) -> None:
-        if not self.group:
-            return
+        """Writes the group in a transaction of its own."""
+        if self.group:
+            self._recorded(claims.record_sent_many(self._by_claim()))
+
+    def flush_and_claim(self, limit: int, lease: timedelta, now: datetime) -> tuple[str, list[int]]:
+        """Writes the group and claims the next batch, in one transaction; returns the claim."""
+        held, token, ids = claims.record_sent_then_claim(self._by_claim(), limit, lease, now)
+        self._recorded(held)
+        return token, ids
+
+    def _by_claim(self) -> dict[str, list[tuple[int, datetime]]]:
+        """The group as (id, accepted at) by claim token: one claim per batch, so nearly always one."""
+        by_claim: dict[str, list[tuple[int, datetime]]] = {}
+        for item, token, at in self.group:
+            by_claim.setdefault(token, []).append((item.id, at))
+        return by_claim
+
+    def _recorded(self, held: set[int]) -> None:
+        """Reports the written group, once its transaction has committed, and starts a new one."""
         group, self.group = self.group, []
-        held: set[int] = set()
-        for token in dict.fromkeys(t for _i, t, _at in group):  # one claim per batch: nearly always one
-            held |= claims.record_sent_many(token, [(i.id, at) for i, t, at in group if t == token])
         for item, _token, _at in group:
             if item.id in held:
                 self.report.add(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
@@ -223,7 +239,6 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
             report.note = str(exc)[:500]
             return False
         accepted.add(item, token, clock.now(), time.monotonic() - started)
-    accepted.flush()
     return True
 
 

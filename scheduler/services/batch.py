@@ -11,15 +11,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select
 
 from scheduler.domain import appointment_plan
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import expiry_reason
 from scheduler.extensions import db
-from scheduler.models import Appointment, Reminder, Treatment, TreatmentSession
+from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.services import clock, compose
 
 log = logging.getLogger(__name__)
@@ -39,27 +40,88 @@ class Item:
     recipient: str | None = None
 
 
+class Due(NamedTuple):
+    """A claimed reminder, as far as sending it needs (compose reads the same names as on the model)."""
+
+    id: int
+    kind: str
+    seq: int
+    patient_id: int
+    treatment_id: int
+    session_id: int | None
+    appointment_id: int | None
+    attempts: int
+    message_id: str
+    expires_at: datetime | None
+
+
+class Recipient(NamedTuple):
+    """The patient an email goes to."""
+
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    reminders_opt_in: bool
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Visit(NamedTuple):
+    """The appointment an email is about."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+R, P, A = Reminder.__table__, Patient.__table__, Appointment.__table__
+
+
+@lru_cache(maxsize=1)
+def _batch_query():
+    """The claimed rows with their patients and appointments: one Core statement (no ORM objects).
+
+    Built once; a sweep runs it for every batch. Parameters: b_ids (expanding), b_token.
+    """
+    return (
+        select(*(R.c[name] for name in Due._fields))
+        .add_columns(*(P.c[name] for name in Recipient._fields))
+        .add_columns(*(A.c[name] for name in Visit._fields))
+        .join_from(R, P, P.c.id == R.c.patient_id)
+        .outerjoin(A, A.c.id == R.c.appointment_id)
+        .where(R.c.id.in_(bindparam("b_ids", expanding=True)), R.c.claim_token == bindparam("b_token"))
+        .where(R.c.status == "sending")
+        .order_by(R.c.due_at, R.c.id)
+    )
+
+
+def _load(ids: list[int], token: str) -> list[tuple[Due, Recipient, Visit | None]]:
+    """The claimed batch, in due order."""
+    n, m = len(Due._fields), len(Due._fields) + len(Recipient._fields)
+    loaded = []
+    for row in db.session.connection().execute(_batch_query(), {"b_ids": ids, "b_token": token}):
+        loaded.append((Due(*row[:n]), Recipient(*row[n:m]), Visit(*row[m:]) if row[m] is not None else None))
+    return loaded
+
+
 def prepare(ids: list[int], token: str, now: datetime) -> list[Item]:
     """Loads a claimed batch and decides, row by row, whether it still goes out."""
-    reminders = list(
-        db.session.scalars(
-            select(Reminder)
-            .options(joinedload(Reminder.patient), joinedload(Reminder.appointment), joinedload(Reminder.session))
-            .where(Reminder.id.in_(ids), Reminder.claim_token == token, Reminder.status == "sending")
-            .order_by(Reminder.due_at, Reminder.id)
-        ).unique()
-    )
-    facts = _Facts(reminders)
+    loaded = _load(ids, token)
+    facts = _Facts([r for r, _p, _a in loaded])
     items = []
-    for r in reminders:
-        item = Item(r.id, r.kind, r.patient_id, r.attempts, recipient=r.patient.email)
-        verdict = _verdict(r, facts, now)
+    for r, patient, appt in loaded:
+        item = Item(r.id, r.kind, r.patient_id, r.attempts, recipient=patient.email)
+        verdict = _verdict(r, patient, appt, facts, now)
         if verdict is not None:
             item.status, item.reason = verdict
         else:
             try:
                 item.message = compose.build(
-                    r, r.patient, r.appointment, now=now, last=facts.is_last(r), sequence=facts.revision(r)
+                    r, patient, appt, now=now, last=facts.is_last(r), sequence=facts.revision(r)
                 )
             except Exception as exc:  # noqa: BLE001 -- one broken email must not hold up the batch
                 log.exception("could not build reminder %s", r.id)
@@ -69,16 +131,16 @@ def prepare(ids: list[int], token: str, now: datetime) -> list[Item]:
     return items
 
 
-def _verdict(r: Reminder, facts: _Facts, now: datetime) -> tuple[str, str] | None:
+def _verdict(r: Due, patient: Recipient, appt: Visit | None, facts: _Facts, now: datetime) -> tuple[str, str] | None:
     """('skipped' | 'cancelled', reason) when the email must not go out now, else None."""
     if r.expires_at is not None and r.expires_at <= now:
         return "skipped", expiry_reason(r.kind)
-    if not r.patient.reminders_opt_in:
+    if not patient.reminders_opt_in:
         return "skipped", rules.OPTED_OUT
-    if not (r.patient.email or "").strip():
+    if not (patient.email or "").strip():
         return "skipped", "the patient has no email address"
     if r.kind in ("confirmation", "pre_visit"):
-        status = r.appointment.status if r.appointment is not None else "cancelled"
+        status = appt.status if appt is not None else "cancelled"
         if status != "booked":
             return "cancelled", appointment_plan.STATUS_REASONS.get(status, status)
         return None
@@ -96,7 +158,7 @@ def _verdict(r: Reminder, facts: _Facts, now: datetime) -> tuple[str, str] | Non
 class _Facts:
     """What the checks need about a batch, loaded in a few queries."""
 
-    def __init__(self, reminders: list[Reminder]):
+    def __init__(self, reminders: list[Due]):
         pairs = {(r.patient_id, r.treatment_id) for r in reminders if r.kind in ("retreatment", "follow_up")}
         patients = {p for p, _t in pairs}
         self.sessions: dict[tuple[int, int], list[rules.SessionFact]] = defaultdict(list)
@@ -145,14 +207,14 @@ class _Facts:
                 ).all()
             )
 
-    def session_fact(self, r: Reminder) -> rules.SessionFact | None:
+    def session_fact(self, r: Due) -> rules.SessionFact | None:
         """The reminder's session among the loaded ones."""
         return next((s for s in self.sessions[(r.patient_id, r.treatment_id)] if s.id == r.session_id), None)
 
-    def is_last(self, r: Reminder) -> bool:
+    def is_last(self, r: Due) -> bool:
         """Whether this is the last re-treatment reminder of its track."""
         return r.kind == "retreatment" and r.seq >= self.counts.get(r.treatment_id, r.seq)
 
-    def revision(self, r: Reminder) -> int:
+    def revision(self, r: Due) -> int:
         """How many times the appointment was moved (the .ics SEQUENCE)."""
         return self.revisions.get(r.appointment_id or 0, 0)

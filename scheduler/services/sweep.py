@@ -29,8 +29,7 @@ from scheduler.services.reminder_rows import clinic
 
 log = logging.getLogger(__name__)
 T = Reminder.__table__
-#: accepted messages are recorded as sent in groups of at most this many (the default batch, so
-#: that a batch is usually written once, with the next claim) ...
+#: accepted messages are recorded as sent in groups of at most this many ...
 RECORD_EVERY = 50
 #: ... and before the next send once the oldest of the group has waited this long (seconds)
 RECORD_WITHIN = 0.1
@@ -78,7 +77,7 @@ def settings() -> dict:
     """Sweep tuning from the config (defaults fit a single clinic)."""
     cfg = current_app.config
     return {
-        "batch": int(cfg.get("REMINDER_BATCH_SIZE", 50)),
+        "batch": int(cfg.get("REMINDER_BATCH_SIZE", 200)),
         "lease": timedelta(seconds=int(cfg.get("REMINDER_LEASE_SECONDS", 600))),
         "max_attempts": int(cfg.get("REMINDER_MAX_ATTEMPTS", 6)),
         "retry_base": timedelta(seconds=int(cfg.get("REMINDER_RETRY_BASE_SECONDS", 300))),

@@ -71,7 +71,7 @@ def test_parallel_processes_send_each_email_once(app, smtp, make_treatment, make
     treatment = make_treatment()
     due_tracks(make_patient, treatment.id, 120)
     smtp.delay = 0.01
-    env = process_env(app, smtp.port)
+    env = process_env(app, smtp.port, REMINDER_BATCH_SIZE="10")  # batches small enough to share out
     procs = [_sweep_process(env) for _ in range(4)]
     outputs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs

@@ -10,6 +10,7 @@ Sent, skipped, failed and in-flight rows stay as they are.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
@@ -34,6 +35,30 @@ OPEN_STATUS = or_(T.c.status == "pending", T.c.status == "cancelled")
 
 def replan_treatment(treatment: Treatment) -> int:
     """Re-plans every reminder of the treatment's sessions; returns how many pending ones moved or ended."""
+    with _collector_paused():
+        return _replan_treatment(treatment)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while the bulk re-plan runs.
+
+    The re-plan makes a few hundred thousand small tuples that all live until it ends; each time
+    their count crossed the collector's threshold it walked them, and every other object of the
+    process, again: a fifth of the re-plan's time, more in a process holding much else. Nothing
+    the re-plan makes is cyclic; the collector runs again as usual afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _replan_treatment(treatment: Treatment) -> int:
+    """The re-plan itself (see replan_treatment)."""
     from scheduler.services.planning import intervals
 
     db.session.flush()

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from scheduler.models.base import Base, UTCDateTime, utcnow
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """First and last name, for pages and emails (also for rows read without the model)."""
+    return f"{first_name} {last_name}".strip()
+
+
 class Patient(Base):
     """A person who receives treatment and, if opted in, reminder emails."""
 
@@ -28,7 +33,7 @@ class Patient(Base):
     @property
     def full_name(self) -> str:
         """First and last name, for pages and emails."""
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
 
 Index("ix_patients_last_name_lower", func.lower(Patient.last_name))

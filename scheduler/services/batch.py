@@ -21,6 +21,7 @@ from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import expiry_reason
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
+from scheduler.models.patient import full_name
 from scheduler.services import clock, compose
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class Recipient(NamedTuple):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return full_name(self.first_name, self.last_name)
 
 
 class Visit(NamedTuple):

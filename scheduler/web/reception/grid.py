@@ -34,6 +34,7 @@ from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
 from scheduler.models.appointment import overlapping
+from scheduler.models.patient import full_name
 from scheduler.services import booking, clock
 
 TICK = 5  # minutes per grid track
@@ -219,7 +220,7 @@ def booked_between(practitioner_ids: list[int] | None, start: datetime, end: dat
         stmt = stmt.where(A.c.practitioner_id.in_(practitioner_ids))
     instant = ConvertOnce(A.c.starts_at, db.session.connection().dialect)  # a busy day's starts repeat
     return [
-        Booked(aid, pid, instant[starts], instant[ends], status, f"{first} {last}".strip(), treatment)
+        Booked(aid, pid, instant[starts], instant[ends], status, full_name(first, last), treatment)
         for aid, pid, starts, ends, status, first, last, treatment in driver_rows(stmt)
     ]
 

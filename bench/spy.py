@@ -72,6 +72,7 @@ def main() -> int:
     with ExitStack() as stack:
         env = run.build(args.db, run.SMALL, "spy", stack)
         token, ids = run.booking_fixtures(env)
+        run.scheduler_running(env)
         server = http.Gunicorn(env["url"])
         stack.callback(server.stop)
         if args.workload == "day_view":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 
 from scheduler.extensions import db
 from scheduler.models import Patient
@@ -40,3 +41,50 @@ def test_sqlite_reads_keep_their_snapshot(app):
         db.session.execute(select(Patient.id).limit(1)).all()
         assert db.session.connection().connection.dbapi_connection.in_transaction
         db.session.remove()
+
+
+def _terminate_pooled_connection(app) -> int:
+    """Uses a pooled connection, gives it back, and has the server drop it; returns its backend pid."""
+    with app.app_context():
+        with db.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        killer = create_engine(db.engine.url, poolclass=NullPool)  # a connection outside the pool
+        with killer.begin() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        killer.dispose()
+        return pid
+
+
+def test_a_connection_the_server_dropped_is_replaced_once_it_was_idle(app, monkeypatch):
+    """After a server restart (here: the backend killed), the next request gets a working connection."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: an SQLite file cannot drop a connection")
+    from scheduler import db as dbmod
+
+    monkeypatch.setattr(dbmod, "PING_IDLE_AFTER", 0.0)  # every connection counts as idle: always pinged
+    with app.app_context():
+        db.engine.dispose()
+        with db.engine.connect() as conn:  # the pool's first connection, pinged on its way out
+            conn.execute(text("SELECT 1"))
+    dead = _terminate_pooled_connection(app)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
+
+
+def test_a_connection_back_for_less_than_a_second_is_not_pinged(app, monkeypatch):
+    """Under load a connection goes out again within milliseconds: no ping round trip for it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL: SQLite files are never pinged")
+    from scheduler import db as dbmod
+
+    monkeypatch.setattr(dbmod, "PING_IDLE_AFTER", 3600.0)
+    with app.app_context():
+        db.engine.dispose()
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    _terminate_pooled_connection(app)
+    with app.app_context():
+        with pytest.raises(Exception, match="terminat|closed|connection"):  # handed out unpinged
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))

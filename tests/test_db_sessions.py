@@ -67,9 +67,8 @@ def test_a_connection_the_server_dropped_is_replaced_once_it_was_idle(app, monke
         with db.engine.connect() as conn:  # the pool's first connection, pinged on its way out
             conn.execute(text("SELECT 1"))
     dead = _terminate_pooled_connection(app)
-    with app.app_context():
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
 
 
 def test_a_connection_back_for_less_than_a_second_is_not_pinged(app, monkeypatch):
@@ -84,7 +83,6 @@ def test_a_connection_back_for_less_than_a_second_is_not_pinged(app, monkeypatch
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     _terminate_pooled_connection(app)
-    with app.app_context():
-        with pytest.raises(Exception, match="terminat|closed|connection"):  # handed out unpinged
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+    with app.app_context(), pytest.raises(Exception, match="terminat|closed|connection"):  # handed out unpinged
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))

@@ -162,7 +162,7 @@ def test_the_database_itself_refuses_overlaps(
     constraint (PostgreSQL) still lets exactly one booking in, and the loser gets a 409, not a 500."""
     if db.engine.dialect.name == "sqlite":
         pytest.skip("on SQLite the write lock serialises the application's check; there is no constraint")
-    monkeypatch.setattr(booking, "_overlaps", lambda *args, **kwargs: (False, False))
+    monkeypatch.setattr(booking, "_overlaps", lambda *args, **kwargs: (False, False))  # only the database checks
     treatment, prac, patient = make_treatment(), make_practitioner(), make_patient()
     others = [make_patient().id for _ in range(THREADS // 2)]
     pracs = [make_practitioner().id for _ in range(THREADS // 2)]

@@ -6,15 +6,31 @@ Every operation flushes and leaves the commit to its caller (one request, one co
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import Date, bindparam, exists, func, insert, literal, null, or_, select, true, union_all
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from scheduler.db import begin_write, is_sqlite
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
-from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment, TreatmentSession, User
-from scheduler.models.appointment import overlapping
+from scheduler.models import (
+    OCCUPYING,
+    Appointment,
+    AuditEvent,
+    Patient,
+    Practitioner,
+    Reminder,
+    TimeOff,
+    Treatment,
+    TreatmentSession,
+    User,
+)
+from scheduler.models.appointment import MAX_LENGTH, overlapping
+from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
 
@@ -33,22 +49,6 @@ def _get(model, ident: int, field: str, label: str):
             f"There is no {label} with id {ident}.", code="invalid_reference", fields={field: f"no such {label}"}
         )
     return row
-
-
-def _references(patient_id: int, practitioner_id: int, treatment_id: int) -> tuple[Patient, Practitioner, Treatment]:
-    """The patient, practitioner and treatment of a booking, in one statement (three primary-key look-ups)."""
-    found = db.session.execute(
-        select(Patient, Practitioner, Treatment)
-        .join_from(Patient, Practitioner, true())
-        .join(Treatment, true())
-        .where(Patient.id == patient_id, Practitioner.id == practitioner_id, Treatment.id == treatment_id)
-    ).first()
-    if found is None:  # say which one is missing, in the order of the fields
-        _get(Patient, patient_id, "patient_id", "patient")
-        _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
-        _get(Treatment, treatment_id, "treatment_id", "treatment")
-    patient, practitioner, treatment = found
-    return patient, practitioner, treatment
 
 
 def get_appointment(appointment_id: int, *, for_update: bool = False) -> Appointment:
@@ -119,56 +119,167 @@ def last_session_of_product(patient_id: int, product: str, on_or_before: date) -
     return db.session.scalar(stmt)
 
 
+class Facts(NamedTuple):
+    """What a booking of a patient with a practitioner for a treatment on a day is checked against."""
+
+    opted_in: bool
+    practitioner_active: bool
+    working_hours: dict[str, Any]
+    treatment_active: bool
+    duration_minutes: int
+    product: str
+    min_interval_days: int
+    #: the patient's latest session of the treatment's product up to the day
+    last_of_product: date | None
+    #: whether the patient has sessions of this treatment (whose re-treatment emails a booking affects)
+    has_sessions: bool
+
+
+@cache
+def _facts_statement():
+    """The statement `_facts` runs, built once (parameters: patient_id, practitioner_id, treatment_id, day)."""
+    same_product = aliased(Treatment)
+    last = (
+        select(func.max(TreatmentSession.performed_on))
+        .join(same_product, same_product.id == TreatmentSession.treatment_id)
+        .where(
+            TreatmentSession.patient_id == Patient.id,
+            same_product.product == Treatment.product,
+            TreatmentSession.performed_on <= bindparam("day", type_=Date()),
+        )
+        .scalar_subquery()
+    )
+    has_sessions = exists().where(
+        TreatmentSession.patient_id == Patient.id, TreatmentSession.treatment_id == Treatment.id
+    )
+    return (
+        select(
+            Patient.reminders_opt_in,
+            Practitioner.active,
+            Practitioner.working_hours,
+            Treatment.active,
+            Treatment.duration_minutes,
+            Treatment.product,
+            Treatment.min_interval_days,
+            last,
+            has_sessions,
+        )
+        .join_from(Patient, Practitioner, true())
+        .join(Treatment, true())
+        .where(
+            Patient.id == bindparam("patient_id"),
+            Practitioner.id == bindparam("practitioner_id"),
+            Treatment.id == bindparam("treatment_id"),
+        )
+    )
+
+
+def _facts(patient_id: int, practitioner_id: int, treatment_id: int, day: date) -> Facts:
+    """The booking's facts in one statement, or a 422 naming the first reference that does not exist."""
+    found = db.session.execute(
+        _facts_statement(),
+        {"patient_id": patient_id, "practitioner_id": practitioner_id, "treatment_id": treatment_id, "day": day},
+    ).first()
+    if found is None:  # say which one is missing, in the order of the fields
+        _get(Patient, patient_id, "patient_id", "patient")
+        _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
+        _get(Treatment, treatment_id, "treatment_id", "treatment")
+    return Facts(*found)
+
+
+@cache
+def _conflicts_statement(excluding: bool):
+    """The statement `_conflicts` runs, built once (parameters: practitioner_id, patient_id,
+    starts_at, ends_at, scan_from = starts_at - MAX_LENGTH, and exclude_id when excluding)."""
+    starts_at, ends_at = bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
+    off = select(literal(0).label("appointment"), null(), null(), TimeOff.starts_at, TimeOff.ends_at).where(
+        TimeOff.practitioner_id == bindparam("practitioner_id"),
+        TimeOff.starts_at < ends_at,
+        TimeOff.ends_at > starts_at,
+    )
+    appts = select(
+        literal(1), Appointment.practitioner_id, Appointment.patient_id, Appointment.starts_at, Appointment.ends_at
+    ).where(
+        or_(
+            Appointment.practitioner_id == bindparam("practitioner_id"),
+            Appointment.patient_id == bindparam("patient_id"),
+        ),
+        Appointment.status.in_(OCCUPYING),
+        # as models.appointment.overlapping: a range scan on starts_at bounded below
+        Appointment.starts_at < ends_at,
+        Appointment.starts_at > bindparam("scan_from", type_=UTCDateTime()),
+        Appointment.ends_at > starts_at,
+    )
+    if excluding:
+        appts = appts.where(Appointment.id != bindparam("exclude_id"))
+    return union_all(off, appts)
+
+
+def _conflicts(
+    practitioner_id: int, patient_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None
+) -> tuple[list[tuple[datetime, datetime]], bool, bool]:
+    """The practitioner's time off overlapping [starts_at, ends_at), and whether an occupying
+    appointment overlaps it for the practitioner and for the patient: one statement.
+
+    Each part is an index range scan (time off by practitioner, appointments by who and start).
+    """
+    params = dict(
+        practitioner_id=practitioner_id,
+        patient_id=patient_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        scan_from=starts_at - MAX_LENGTH,
+    )
+    if exclude_id is not None:
+        params["exclude_id"] = exclude_id
+    rows = db.session.execute(_conflicts_statement(exclude_id is not None), params).all()
+    time_off = [(r[3], r[4]) for r in rows if not r[0]]
+    taken, busy = _overlaps([r for r in rows if r[0]], practitioner_id, patient_id)
+    return time_off, taken, busy
+
+
+def _overlaps(rows, practitioner_id: int, patient_id: int) -> tuple[bool, bool]:
+    """Whether the overlapping appointments include one of the practitioner's, and one of the patient's."""
+    return any(r[1] == practitioner_id for r in rows), any(r[2] == patient_id for r in rows)
+
+
 def _check_slot(
     *,
-    patient: Patient,
-    practitioner: Practitioner,
-    treatment: Treatment,
+    facts: Facts,
+    patient_id: int,
+    practitioner_id: int,
     starts_at: datetime,
-    actor: User | None,
+    actor: User | Who | None,
     override_reason: str | None,
     exclude_id: int | None = None,
 ) -> tuple[datetime, bool]:
     """Applies every booking rule to a proposed start; returns the end and whether an override was used."""
     if override_reason is not None and (actor is None or not actor.is_admin):
         raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
-    if not treatment.active:
+    if not facts.treatment_active:
         raise Rejected("That treatment is no longer offered.", code="inactive", fields={"treatment_id": "inactive"})
-    if not practitioner.active:
+    if not facts.practitioner_active:
         raise Rejected(
             "That practitioner is not taking bookings.", code="inactive", fields={"practitioner_id": "inactive"}
         )
-    ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
+    ends_at = starts_at + timedelta(minutes=facts.duration_minutes)
     if starts_at < clock.now():
         raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
-    tz = clock.clinic_tz()
-    hours = slots.parse_working_hours(practitioner.working_hours or {})
-    time_off = [
-        (t.starts_at, t.ends_at)
-        for t in db.session.scalars(
-            select(TimeOff).where(
-                TimeOff.practitioner_id == practitioner.id, TimeOff.starts_at < ends_at, TimeOff.ends_at > starts_at
-            )
-        )
-    ]
-    if not slots.within_working_hours(starts_at, ends_at, hours, tz, time_off):
+    hours = slots.parse_working_hours(facts.working_hours or {})
+    time_off, taken, busy = _conflicts(practitioner_id, patient_id, starts_at, ends_at, exclude_id)
+    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), time_off):
         raise Rejected(
             "That time is outside the practitioner's working hours.",
             code="outside_hours",
             fields={"starts_at": "outside working hours"},
         )
-    taken, busy = _overlaps(practitioner.id, patient.id, starts_at, ends_at, exclude_id)
-    if taken:
-        raise Conflict("The practitioner is already booked at that time.", code="slot_taken")
-    if busy:
-        raise Conflict("The patient already has an appointment at that time.", code="patient_busy")
-    start_day = clock.local_date(starts_at)
-    last = last_session_of_product(patient.id, treatment.product, start_day)
-    too_soon = safety.is_too_soon(last, start_day, treatment.min_interval_days)
+    _refuse_overlap(taken, busy)
+    last = facts.last_of_product
+    too_soon = safety.is_too_soon(last, clock.local_date(starts_at), facts.min_interval_days)
     if too_soon and override_reason is None:
-        earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
+        earliest = safety.earliest_safe_date(last, facts.min_interval_days)
         raise Rejected(
-            f"The patient's last {treatment.product} session was on {last.isoformat()}; "
+            f"The patient's last {facts.product} session was on {last.isoformat()}; "
             f"the earliest safe date is {earliest.isoformat()}.",
             code="too_soon",
             fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
@@ -176,22 +287,11 @@ def _check_slot(
     return ends_at, too_soon
 
 
-def _overlaps(
-    practitioner_id: int, patient_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None
-) -> tuple[bool, bool]:
-    """Whether an occupying appointment overlaps [starts_at, ends_at) for the practitioner, and for the patient.
-
-    One statement for both (each side is an index range scan on (who, starts_at)).
-    """
-    stmt = select(Appointment.practitioner_id, Appointment.patient_id).where(
-        or_(Appointment.practitioner_id == practitioner_id, Appointment.patient_id == patient_id),
-        Appointment.status.in_(OCCUPYING),
-        overlapping(starts_at, ends_at),
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(Appointment.id != exclude_id)
-    rows = db.session.execute(stmt).all()
-    return any(r.practitioner_id == practitioner_id for r in rows), any(r.patient_id == patient_id for r in rows)
+def _refuse_overlap(taken: bool, busy: bool) -> None:
+    if taken:
+        raise Conflict("The practitioner is already booked at that time.", code="slot_taken")
+    if busy:
+        raise Conflict("The patient already has an appointment at that time.", code="patient_busy")
 
 
 def _flush_guarded() -> None:
@@ -214,6 +314,43 @@ def _flush_guarded() -> None:
         raise
 
 
+class Who(NamedTuple):
+    """The acting user's fields a booking needs, read before the write lock (which ends the read
+    transaction and so expires the user object)."""
+
+    id: int
+    email: str
+    is_admin: bool
+
+
+@cache
+def _insert_statement(dialect: str):
+    """INSERT INTO appointments ... RETURNING id; on PostgreSQL doing nothing on an overlap."""
+    if dialect == "sqlite":
+        return insert(Appointment.__table__).returning(Appointment.id)
+    return pg_insert(Appointment.__table__).on_conflict_do_nothing().returning(Appointment.id)
+
+
+def _insert_appointment(values: dict[str, Any]) -> int:
+    """Inserts an appointment and returns its id, or raises the 409 of the booking that got there first.
+
+    On PostgreSQL the exclusion constraints have the last word: a booking committed (or committing)
+    since the check above makes the insert do nothing (`ON CONFLICT DO NOTHING` waits for it), and
+    the overlap is read again to say which one. No savepoint, and the caller's transaction stays
+    usable. On SQLite the write lock held since the check makes it final.
+    """
+    if is_sqlite():
+        return db.session.execute(_insert_statement("sqlite"), values).scalar_one()
+    new_id = db.session.execute(_insert_statement("postgresql"), values).scalar()
+    if new_id is None:
+        _, taken, busy = _conflicts(
+            values["practitioner_id"], values["patient_id"], values["starts_at"], values["ends_at"], None
+        )
+        _refuse_overlap(taken, busy)
+        raise Conflict("That time was taken by another booking a moment ago.", code="slot_taken")
+    return new_id
+
+
 def book(
     *,
     patient_id: int,
@@ -223,44 +360,78 @@ def book(
     actor: User | None,
     override_reason: str | None = None,
 ) -> Appointment:
-    """Books an appointment after checking hours, overlaps and the safety interval."""
+    """Books an appointment after checking hours, overlaps and the safety interval.
+
+    Every API and desk booking comes here, so it is written as a few Core statements: the facts,
+    the conflicts, the appointment, its emails and its audit events, in that order. The returned
+    appointment is attached to the session as if it had been loaded.
+    """
+    from scheduler.services import planning, reminder_rows
+
+    who = Who(actor.id, actor.email, actor.is_admin) if actor is not None else None
+    facts = _facts(patient_id, practitioner_id, treatment_id, clock.local_date(starts_at))
+    # The write lock (SQLite) from here: the facts above may be a moment old, the overlaps below not.
     begin_write()
-    patient, practitioner, treatment = _references(patient_id, practitioner_id, treatment_id)
     ends_at, overridden = _check_slot(
-        patient=patient,
-        practitioner=practitioner,
-        treatment=treatment,
+        facts=facts,
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
         starts_at=starts_at,
-        actor=actor,
+        actor=who,
         override_reason=override_reason,
     )
-    appt = Appointment(
-        patient=patient,
-        practitioner=practitioner,
-        treatment=treatment,
+    stamp = utcnow()
+    values = dict(
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
         starts_at=starts_at,
         ends_at=ends_at,
         status="booked",
         override_reason=override_reason if overridden else None,
-        booked_by_id=actor.id if actor else None,
+        cancel_reason=None,
+        booked_by_id=who.id if who else None,
+        created_at=stamp,
+        updated_at=stamp,
     )
-    db.session.add(appt)
-    _flush_guarded()
-    audit.record(
-        "appointment.booked",
-        "appointment",
-        appt.id,
-        actor,
-        {
-            "patient_id": patient.id,
-            "practitioner_id": practitioner.id,
-            "treatment_id": treatment.id,
-            "starts_at": starts_at.isoformat(),
-        },
+    appt_id = _insert_appointment(values)
+    now = clock.now()
+    ops = planning.appointment_ops(
+        [], starts_at, "booked", bool(facts.opted_in), new_confirmation=True, now=now, settings=reminder_rows.clinic()
     )
+    domain = reminder_rows.mail_domain()
+    emails = [
+        reminder_rows.new_row(op, kind, patient_id, treatment_id, None, appt_id, now, domain)
+        for kind, kind_ops in ops.items()
+        for op in kind_ops  # a new appointment has no emails: every op creates one
+    ]
+    if emails:
+        db.session.execute(insert(Reminder.__table__), emails)
+    if planning.wakes_the_sender(ops["confirmation"]):
+        db.session.info[planning.WAKE_FLAG] = True
+    events = [
+        audit.row(
+            "appointment.booked",
+            "appointment",
+            appt_id,
+            who,
+            {
+                "patient_id": patient_id,
+                "practitioner_id": practitioner_id,
+                "treatment_id": treatment_id,
+                "starts_at": starts_at.isoformat(),
+            },
+        )
+    ]
     if overridden:
-        audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
-    _notify("booked", appt)
+        override = {"reason": override_reason}
+        events.append(audit.row("appointment.safety_override", "appointment", appt_id, who, override))
+    db.session.execute(insert(AuditEvent.__table__), events)
+    if facts.has_sessions:  # a booking holds back the re-treatment reminders of earlier sessions
+        planning.reconcile_tracks(patient_id, treatment_id)
+    appt = Appointment(id=appt_id, **values)
+    make_transient_to_detached(appt)
+    db.session.add(appt)
     return appt
 
 
@@ -274,9 +445,9 @@ def reschedule(
         raise Conflict(f"A {appt.status.replace('_', ' ')} appointment cannot be rescheduled.", code="bad_transition")
     old = appt.starts_at
     ends_at, overridden = _check_slot(
-        patient=appt.patient,
-        practitioner=appt.practitioner,
-        treatment=appt.treatment,
+        facts=_facts(appt.patient_id, appt.practitioner_id, appt.treatment_id, clock.local_date(starts_at)),
+        patient_id=appt.patient_id,
+        practitioner_id=appt.practitioner_id,
         starts_at=starts_at,
         actor=actor,
         override_reason=override_reason,

@@ -97,31 +97,51 @@ def _reconcile_patient(patient: Patient) -> None:
         reconcile_appointment(appt, new_confirmation=False)
 
 
+def appointment_ops(
+    rows: list, starts_at, status: str, opted_in: bool, *, new_confirmation: bool, now, settings
+) -> dict[str, list]:
+    """What an appointment's confirmation and pre-visit emails should become, by kind (pure).
+
+    `rows` are its stored emails of those kinds (`load_rows`), none for a new appointment.
+    """
+    confirmations = [r for r in rows if r.kind == "confirmation"]
+    plan = None
+    if new_confirmation:
+        plan = confirmation_plan(starts_at, now, max((r.seq for r in confirmations), default=-1) + 1)
+    pre = [r.row for r in rows if r.kind == "pre_visit"]
+    return {
+        "confirmation": appointment_plan.diff_confirmations([r.row for r in confirmations], plan, status, opted_in),
+        "pre_visit": appointment_plan.diff_pre_visit(pre, pre_visit_plan(starts_at, settings), status, opted_in, now),
+    }
+
+
+def wakes_the_sender(ops: list) -> bool:
+    """Whether the ops create a confirmation to send at once."""
+    return any(isinstance(op, rules.Create) and op.status == "pending" for op in ops)
+
+
 def reconcile_appointment(appt: Appointment, *, new_confirmation: bool, new_appointment: bool = False) -> None:
     """Makes an appointment's confirmation and pre-visit emails match its status and time.
 
     A new appointment has no emails yet: nothing to read.
     """
-    settings, now = clinic(), clock.now()
     rows = (
         [] if new_appointment else load_rows(Reminder.appointment_id == appt.id, Reminder.kind.in_(APPOINTMENT_KINDS))
     )
-    opted_in = bool(appt.patient.reminders_opt_in)
-    confirmations = [r for r in rows if r.kind == "confirmation"]
-    plan = None
-    if new_confirmation:
-        plan = confirmation_plan(appt.starts_at, now, max((r.seq for r in confirmations), default=-1) + 1)
-    target = dict(patient_id=appt.patient_id, treatment_id=appt.treatment_id, appointment_id=appt.id)
-    ops = appointment_plan.diff_confirmations([r.row for r in confirmations], plan, appt.status, opted_in)
-    apply_ops(ops, kind="confirmation", **target)
-    if any(isinstance(op, rules.Create) and op.status == "pending" for op in ops):
-        db.session.info[WAKE_FLAG] = True  # the embedded scheduler, if any, sends it right after the commit
-    pre = [r.row for r in rows if r.kind == "pre_visit"]
-    apply_ops(
-        appointment_plan.diff_pre_visit(pre, pre_visit_plan(appt.starts_at, settings), appt.status, opted_in, now),
-        kind="pre_visit",
-        **target,
+    ops = appointment_ops(
+        rows,
+        appt.starts_at,
+        appt.status,
+        bool(appt.patient.reminders_opt_in),
+        new_confirmation=new_confirmation,
+        now=clock.now(),
+        settings=clinic(),
     )
+    target = dict(patient_id=appt.patient_id, treatment_id=appt.treatment_id, appointment_id=appt.id)
+    apply_ops(ops["confirmation"], kind="confirmation", **target)
+    if wakes_the_sender(ops["confirmation"]):
+        db.session.info[WAKE_FLAG] = True  # the embedded scheduler, if any, sends it right after the commit
+    apply_ops(ops["pre_visit"], kind="pre_visit", **target)
 
 
 def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: int | None = None) -> None:

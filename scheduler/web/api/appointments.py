@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from scheduler.db import WRITES_LATE
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.models.appointment import MAX_LENGTH
@@ -74,6 +75,9 @@ def get_appointment(user, appointment_id: int):
 def create_appointment(user, body: AppointmentIn):
     """Books an appointment; 409 slot_taken / patient_busy, 422 outside_hours / in_past / too_soon."""
     return booking.book(actor=user, **body.model_dump())
+
+
+setattr(create_appointment, WRITES_LATE, True)  # booking.book takes SQLite's write lock after its reads
 
 
 @endpoint(

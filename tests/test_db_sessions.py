@@ -86,3 +86,29 @@ def test_a_connection_back_for_less_than_a_second_is_not_pinged(app, monkeypatch
     unpinged = pytest.raises(Exception, match="terminat|closed|connection")  # the dead one is handed out
     with app.app_context(), unpinged, db.engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def test_sqlite_writers_queue_while_one_writes_and_not_after(app):
+    """A writer holds the writers' lock file from BEGIN IMMEDIATE until its connection is back in
+    the pool after the commit; other processes' writers wait on it instead of SQLite's sleeps."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite")
+    import fcntl
+    import os
+
+    from scheduler.db import begin_write
+
+    with app.app_context():
+        path = os.path.abspath(db.engine.url.database) + "-writers"
+        begin_write()
+        db.session.execute(select(Patient.id).limit(1)).all()
+        other = os.open(path, os.O_RDWR)  # as another process would
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            db.session.commit()
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the writer is done
+            fcntl.flock(other, fcntl.LOCK_UN)
+        finally:
+            os.close(other)
+        db.session.remove()

@@ -131,8 +131,6 @@ class Facts(NamedTuple):
     min_interval_days: int
     #: the patient's latest session of the treatment's product up to the day
     last_of_product: date | None
-    #: whether the patient has sessions of this treatment (whose re-treatment emails a booking affects)
-    has_sessions: bool
 
 
 @cache
@@ -149,9 +147,6 @@ def _facts_statement():
         )
         .scalar_subquery()
     )
-    has_sessions = exists().where(
-        TreatmentSession.patient_id == Patient.id, TreatmentSession.treatment_id == Treatment.id
-    )
     return (
         select(
             Patient.reminders_opt_in,
@@ -162,7 +157,6 @@ def _facts_statement():
             Treatment.product,
             Treatment.min_interval_days,
             last,
-            has_sessions,
         )
         .join_from(Patient, Practitioner, true())
         .join(Treatment, true())
@@ -212,20 +206,47 @@ def _conflicts_statement(excluding: bool):
     )
     if excluding:
         appts = appts.where(Appointment.id != bindparam("exclude_id"))
-    return union_all(off, appts)
+    # one row if the patient has sessions of the treatment (a booking holds back their re-treatment emails)
+    sessions = select(literal(2), null(), null(), null(), null()).where(
+        exists().where(
+            TreatmentSession.patient_id == bindparam("patient_id"),
+            TreatmentSession.treatment_id == bindparam("treatment_id"),
+        )
+    )
+    return union_all(off, appts, sessions)
+
+
+class Conflicts(NamedTuple):
+    """What stands in a proposed slot's way, read under the write lock."""
+
+    time_off: list[tuple[datetime, datetime]]
+    #: an occupying appointment of the practitioner overlaps
+    taken: bool
+    #: an occupying appointment of the patient overlaps
+    busy: bool
+    #: the patient has sessions of the treatment
+    has_sessions: bool
 
 
 def _conflicts(
-    practitioner_id: int, patient_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None
-) -> tuple[list[tuple[datetime, datetime]], bool, bool]:
-    """The practitioner's time off overlapping [starts_at, ends_at), and whether an occupying
-    appointment overlaps it for the practitioner and for the patient: one statement.
+    practitioner_id: int,
+    patient_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude_id: int | None,
+) -> Conflicts:
+    """The practitioner's time off overlapping [starts_at, ends_at), whether an occupying
+    appointment overlaps it for the practitioner and for the patient, and whether the patient
+    has sessions of the treatment: one statement.
 
-    Each part is an index range scan (time off by practitioner, appointments by who and start).
+    Each part is an index range scan (time off by practitioner, appointments by who and start,
+    sessions by patient).
     """
     params = dict(
         practitioner_id=practitioner_id,
         patient_id=patient_id,
+        treatment_id=treatment_id,
         starts_at=starts_at,
         ends_at=ends_at,
         scan_from=starts_at - MAX_LENGTH,
@@ -233,9 +254,8 @@ def _conflicts(
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
     rows = db.session.execute(_conflicts_statement(exclude_id is not None), params).all()
-    time_off = [(r[3], r[4]) for r in rows if not r[0]]
-    taken, busy = _overlaps([r for r in rows if r[0]], practitioner_id, patient_id)
-    return time_off, taken, busy
+    taken, busy = _overlaps([r for r in rows if r[0] == 1], practitioner_id, patient_id)
+    return Conflicts([(r[3], r[4]) for r in rows if r[0] == 0], taken, busy, any(r[0] == 2 for r in rows))
 
 
 def _overlaps(rows, practitioner_id: int, patient_id: int) -> tuple[bool, bool]:
@@ -248,12 +268,14 @@ def _check_slot(
     facts: Facts,
     patient_id: int,
     practitioner_id: int,
+    treatment_id: int,
     starts_at: datetime,
     actor: User | Who | None,
     override_reason: str | None,
     exclude_id: int | None = None,
-) -> tuple[datetime, bool]:
-    """Applies every booking rule to a proposed start; returns the end and whether an override was used."""
+) -> tuple[datetime, bool, Conflicts]:
+    """Applies every booking rule to a proposed start; returns the end, whether an override was
+    used, and what was read of the slot."""
     if override_reason is not None and (actor is None or not actor.is_admin):
         raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
     if not facts.treatment_active:
@@ -266,14 +288,14 @@ def _check_slot(
     if starts_at < clock.now():
         raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
     hours = slots.parse_working_hours(facts.working_hours or {})
-    time_off, taken, busy = _conflicts(practitioner_id, patient_id, starts_at, ends_at, exclude_id)
-    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), time_off):
+    found = _conflicts(practitioner_id, patient_id, treatment_id, starts_at, ends_at, exclude_id)
+    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), found.time_off):
         raise Rejected(
             "That time is outside the practitioner's working hours.",
             code="outside_hours",
             fields={"starts_at": "outside working hours"},
         )
-    _refuse_overlap(taken, busy)
+    _refuse_overlap(found.taken, found.busy)
     last = facts.last_of_product
     too_soon = safety.is_too_soon(last, clock.local_date(starts_at), facts.min_interval_days)
     if too_soon and override_reason is None:
@@ -284,7 +306,7 @@ def _check_slot(
             code="too_soon",
             fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
         )
-    return ends_at, too_soon
+    return ends_at, too_soon, found
 
 
 def _refuse_overlap(taken: bool, busy: bool) -> None:
@@ -343,10 +365,15 @@ def _insert_appointment(values: dict[str, Any]) -> int:
         return db.session.execute(_insert_statement("sqlite"), values).scalar_one()
     new_id = db.session.execute(_insert_statement("postgresql"), values).scalar()
     if new_id is None:
-        _, taken, busy = _conflicts(
-            values["practitioner_id"], values["patient_id"], values["starts_at"], values["ends_at"], None
+        found = _conflicts(
+            values["practitioner_id"],
+            values["patient_id"],
+            values["treatment_id"],
+            values["starts_at"],
+            values["ends_at"],
+            None,
         )
-        _refuse_overlap(taken, busy)
+        _refuse_overlap(found.taken, found.busy)
         raise Conflict("That time was taken by another booking a moment ago.", code="slot_taken")
     return new_id
 
@@ -372,10 +399,11 @@ def book(
     facts = _facts(patient_id, practitioner_id, treatment_id, clock.local_date(starts_at))
     # The write lock (SQLite) from here: the facts above may be a moment old, the overlaps below not.
     begin_write()
-    ends_at, overridden = _check_slot(
+    ends_at, overridden, found = _check_slot(
         facts=facts,
         patient_id=patient_id,
         practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
         starts_at=starts_at,
         actor=who,
         override_reason=override_reason,
@@ -427,7 +455,7 @@ def book(
         override = {"reason": override_reason}
         events.append(audit.row("appointment.safety_override", "appointment", appt_id, who, override))
     db.session.execute(insert(AuditEvent.__table__), events)
-    if facts.has_sessions:  # a booking holds back the re-treatment reminders of earlier sessions
+    if found.has_sessions:  # a booking holds back the re-treatment reminders of earlier sessions
         planning.reconcile_tracks(patient_id, treatment_id)
     appt = Appointment(id=appt_id, **values)
     make_transient_to_detached(appt)
@@ -444,10 +472,11 @@ def reschedule(
     if not lifecycle.can_reschedule(appt.status):
         raise Conflict(f"A {appt.status.replace('_', ' ')} appointment cannot be rescheduled.", code="bad_transition")
     old = appt.starts_at
-    ends_at, overridden = _check_slot(
+    ends_at, overridden, _ = _check_slot(
         facts=_facts(appt.patient_id, appt.practitioner_id, appt.treatment_id, clock.local_date(starts_at)),
         patient_id=appt.patient_id,
         practitioner_id=appt.practitioner_id,
+        treatment_id=appt.treatment_id,
         starts_at=starts_at,
         actor=actor,
         override_reason=override_reason,

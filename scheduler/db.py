@@ -226,7 +226,7 @@ def register(app) -> None:
 WRITES_LATE = "writes_late"
 
 
-def driver_rows(stmt) -> list[tuple]:
+def driver_rows(stmt, params: dict | None = None) -> list[tuple]:
     """The statement's rows as the driver returns them, without SQLAlchemy's per-row work.
 
     For reads where that work would dominate (a re-plan's hundreds of thousands of rows, the
@@ -234,7 +234,7 @@ def driver_rows(stmt) -> list[tuple]:
     columns needing conversion are selected with `type_coerce(column, String)` and go through
     `ConvertOnce`.
     """
-    result = db.session.connection().execute(stmt)
+    result = db.session.connection().execute(stmt, params)
     try:
         return result.cursor.fetchall()
     finally:

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Date, bindparam, exists, func, insert, literal, null, or_, select, true, union_all
+from sqlalchemy import Date, bindparam, cast, exists, func, insert, literal, null, or_, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
@@ -353,8 +353,56 @@ def _insert_statement(dialect: str):
     return pg_insert(Appointment.__table__).on_conflict_do_nothing().returning(Appointment.id)
 
 
-def _insert_appointment(values: dict[str, Any]) -> int:
-    """Inserts an appointment and returns its id, or raises the 409 of the booking that got there first.
+#: the columns of a booking's emails (reminder_rows.new_row) and audit events (audit.row) but the
+#: appointment's id, which the insert supplies
+_EMAIL_COLUMNS = (
+    "patient_id", "treatment_id", "kind", "session_id", "seq", "due_at", "expires_at", "status", "reason",
+    "attempts", "message_id", "created_at", "updated_at",
+)  # fmt: skip
+_EVENT_COLUMNS = ("at", "action", "entity_type", "actor_id", "actor", "details")
+
+
+@cache
+def _postgresql_insert_statement(emails: int, events: int):
+    """The appointment, its emails and its audit events in one statement (one round trip):
+
+        WITH a AS (INSERT INTO appointments ... ON CONFLICT DO NOTHING RETURNING id),
+             r AS (INSERT INTO reminders (appointment_id, ...) SELECT a.id, ... FROM a UNION ALL ...),
+             e AS (INSERT INTO audit_events (entity_id, ...) SELECT a.id, ... FROM a ...)
+        SELECT id FROM a
+
+    When the overlap constraints refuse the appointment, `a` is empty and so are the others.
+    Every parameter is cast to its column's type (a NULL in a UNION has none of its own).
+    """
+    table = Appointment.__table__
+    columns = [c for c in table.c if c.name != "id"]
+    a = (
+        pg_insert(table)
+        .values({c.name: cast(bindparam(f"a_{c.name}", type_=c.type), c.type) for c in columns})
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+        .cte("a")
+    )
+
+    def rows_from_a(target, link: str, names: tuple[str, ...], prefix: str, count: int):
+        def param(i: int, name: str):
+            return cast(bindparam(f"{prefix}{i}_{name}", type_=target.c[name].type), target.c[name].type)
+
+        selects = [select(a.c.id, *(param(i, n) for n in names)) for i in range(count)]
+        source = selects[0] if count == 1 else union_all(*selects)
+        return insert(target).from_select([link, *names], source, include_defaults=False)
+
+    stmt = select(a.c.id)
+    if emails:
+        stmt = stmt.add_cte(rows_from_a(Reminder.__table__, "appointment_id", _EMAIL_COLUMNS, "r", emails).cte("r"))
+    if events:
+        stmt = stmt.add_cte(rows_from_a(AuditEvent.__table__, "entity_id", _EVENT_COLUMNS, "e", events).cte("e"))
+    return stmt
+
+
+def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events: list[dict[str, Any]]) -> int:
+    """Inserts an appointment with its emails and audit events; returns its id, or raises the 409
+    of the booking that got there first.
 
     On PostgreSQL the exclusion constraints have the last word: a booking committed (or committing)
     since the check above makes the insert do nothing (`ON CONFLICT DO NOTHING` waits for it), and
@@ -362,8 +410,17 @@ def _insert_appointment(values: dict[str, Any]) -> int:
     usable. On SQLite the write lock held since the check makes it final.
     """
     if is_sqlite():
-        return db.session.execute(_insert_statement("sqlite"), values).scalar_one()
-    new_id = db.session.execute(_insert_statement("postgresql"), values).scalar()
+        new_id = db.session.execute(_insert_statement("sqlite"), values).scalar_one()
+        if emails:
+            db.session.execute(insert(Reminder.__table__), [e | {"appointment_id": new_id} for e in emails])
+        db.session.execute(insert(AuditEvent.__table__), [e | {"entity_id": new_id} for e in events])
+        return new_id
+    params = {f"a_{k}": v for k, v in values.items()}
+    for prefix, rows, names in (("r", emails, _EMAIL_COLUMNS), ("e", events, _EVENT_COLUMNS)):
+        for i, row in enumerate(rows):
+            assert len(row) == len(names) + 1, "a column the one-statement insert does not know"
+            params.update({f"{prefix}{i}_{n}": row[n] for n in names})
+    new_id = db.session.execute(_postgresql_insert_statement(len(emails), len(events)), params).scalar()
     if new_id is None:
         found = _conflicts(
             values["practitioner_id"],
@@ -422,26 +479,21 @@ def book(
         created_at=stamp,
         updated_at=stamp,
     )
-    appt_id = _insert_appointment(values)
     now = clock.now()
     ops = planning.appointment_ops(
         [], starts_at, "booked", bool(facts.opted_in), new_confirmation=True, now=now, settings=reminder_rows.clinic()
     )
     domain = reminder_rows.mail_domain()
     emails = [
-        reminder_rows.new_row(op, kind, patient_id, treatment_id, None, appt_id, now, domain)
+        reminder_rows.new_row(op, kind, patient_id, treatment_id, None, None, now, domain)
         for kind, kind_ops in ops.items()
         for op in kind_ops  # a new appointment has no emails: every op creates one
     ]
-    if emails:
-        db.session.execute(insert(Reminder.__table__), emails)
-    if planning.wakes_the_sender(ops["confirmation"]):
-        db.session.info[planning.WAKE_FLAG] = True
     events = [
         audit.row(
             "appointment.booked",
             "appointment",
-            appt_id,
+            None,
             who,
             {
                 "patient_id": patient_id,
@@ -452,9 +504,10 @@ def book(
         )
     ]
     if overridden:
-        override = {"reason": override_reason}
-        events.append(audit.row("appointment.safety_override", "appointment", appt_id, who, override))
-    db.session.execute(insert(AuditEvent.__table__), events)
+        events.append(audit.row("appointment.safety_override", "appointment", None, who, {"reason": override_reason}))
+    appt_id = _insert_booking(values, emails, events)
+    if planning.wakes_the_sender(ops["confirmation"]):
+        db.session.info[planning.WAKE_FLAG] = True
     if found.has_sessions:  # a booking holds back the re-treatment reminders of earlier sessions
         planning.reconcile_tracks(patient_id, treatment_id)
     appt = Appointment(id=appt_id, **values)

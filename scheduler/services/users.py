@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db
@@ -94,14 +94,18 @@ def user_for_token(token: str) -> User | None:
     """The active user behind a bearer token, or None for an unknown or revoked one."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))  # one statement: every API request asks this
-        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
+    return db.session.scalar(_token_user_statement(), {"digest": token_digest(token)})
+
+
+@cache
+def _token_user_statement():
+    """The active user of an unrevoked token with a given digest: every API request asks this,
+    so the statement is built once."""
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:

@@ -21,19 +21,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
-from sqlalchemy import String, Text, and_, cast, select, type_coerce
+from sqlalchemy import String, Text, and_, bindparam, cast, select, type_coerce
 
 from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
-from scheduler.models.appointment import overlapping
+from scheduler.models.appointment import MAX_LENGTH
+from scheduler.models.base import UTCDateTime
 from scheduler.models.patient import full_name
 from scheduler.services import booking, clock
 
@@ -185,43 +186,71 @@ def _lanes(appts: list[Booked]) -> tuple[dict[int, int], int]:
 A, PT, TR = Appointment.__table__, Patient.__table__, Treatment.__table__
 
 
-def staff_and_time_off(
-    start: datetime, end: datetime, practitioner_ids: Sequence[int] | None = None
-) -> tuple[list[Staff], tuple[Off, ...]]:
-    """Practitioners by name (those ids, or everyone) and their time off overlapping [start, end)."""
+def _window() -> tuple:
+    """The [start, end) bounds the calendar's statements take as parameters."""
+    return bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+
+
+@cache
+def _staff_statement(by_ids: bool):
+    """The statement staff_and_time_off runs, built once (parameters: start, end, and ids)."""
     P, T = Practitioner.__table__, TimeOff.__table__
+    start, end = _window()
     stmt = (
         select(P.c.id, P.c.name, P.c.active, cast(P.c.working_hours, Text), T.c.starts_at, T.c.ends_at, T.c.reason)
         .outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
         .order_by(P.c.name, P.c.id, T.c.starts_at, T.c.id)
     )
+    if by_ids:
+        stmt = stmt.where(P.c.id.in_(bindparam("ids", expanding=True)))
+    return stmt
+
+
+def staff_and_time_off(
+    start: datetime, end: datetime, practitioner_ids: Sequence[int] | None = None
+) -> tuple[list[Staff], tuple[Off, ...]]:
+    """Practitioners by name (those ids, or everyone) and their time off overlapping [start, end)."""
+    params: dict = {"start": start, "end": end}
     if practitioner_ids is not None:
-        stmt = stmt.where(P.c.id.in_(practitioner_ids))
+        params["ids"] = list(practitioner_ids)
     staff: dict[int, Staff] = {}
     offs: list[Off] = []
-    for pid, name, active, hours, off_start, off_end, reason in db.session.connection().execute(stmt):
+    rows = db.session.connection().execute(_staff_statement(practitioner_ids is not None), params)
+    for pid, name, active, hours, off_start, off_end, reason in rows:
         staff.setdefault(pid, Staff(pid, name, bool(active), hours or "{}"))
         if off_start is not None:
             offs.append(Off(pid, off_start, off_end, reason))
     return list(staff.values()), tuple(offs)
 
 
-def booked_between(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Booked]:
-    """Every appointment (any status) overlapping [start, end), by start."""
+@cache
+def _booked_statement(by_ids: bool):
+    """The statement booked_between runs, built once (parameters: start, end, scan_from, and ids)."""
+    start, end = _window()
     stmt = (
         select(A.c.id, A.c.practitioner_id, type_coerce(A.c.starts_at, String), type_coerce(A.c.ends_at, String))
         .add_columns(A.c.status, PT.c.first_name, PT.c.last_name, TR.c.name)
         .join_from(A, PT, PT.c.id == A.c.patient_id)
         .join(TR, TR.c.id == A.c.treatment_id)
-        .where(overlapping(start, end))
+        # as models.appointment.overlapping: a range scan on starts_at bounded below
+        .where(A.c.starts_at < end, A.c.starts_at > bindparam("scan_from", type_=UTCDateTime()), A.c.ends_at > start)
         .order_by(A.c.starts_at, A.c.id)
     )
+    if by_ids:
+        stmt = stmt.where(A.c.practitioner_id.in_(bindparam("ids", expanding=True)))
+    return stmt
+
+
+def booked_between(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Booked]:
+    """Every appointment (any status) overlapping [start, end), by start."""
+    params: dict = {"start": start, "end": end, "scan_from": start - MAX_LENGTH}
     if practitioner_ids is not None:
-        stmt = stmt.where(A.c.practitioner_id.in_(practitioner_ids))
+        params["ids"] = list(practitioner_ids)
+    statement = _booked_statement(practitioner_ids is not None)
     instant = ConvertOnce(A.c.starts_at, db.session.connection().dialect)  # a busy day's starts repeat
     return [
         Booked(aid, pid, instant[starts], instant[ends], status, full_name(first, last), treatment)
-        for aid, pid, starts, ends, status, first, last, treatment in driver_rows(stmt)
+        for aid, pid, starts, ends, status, first, last, treatment in driver_rows(statement, params)
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,14 +55,15 @@ class Appointment(Base):
     treatment: Mapped[Treatment] = relationship()
 
 
-def overlapping(start: datetime, end: datetime) -> ColumnElement[bool]:
+def overlapping(start: Any, end: Any, scan_from: Any = None) -> ColumnElement[bool]:
     """Appointments overlapping [start, end), as an index range scan on starts_at.
 
     The lower bound on starts_at (no appointment is longer than MAX_LENGTH) keeps the scan to
-    the window itself, however many years of history lie before it.
+    the window itself, however many years of history lie before it. A statement built once
+    passes bound parameters for start and end, and one for that bound (start - MAX_LENGTH).
     """
     return and_(
         Appointment.starts_at < end,
-        Appointment.starts_at > start - MAX_LENGTH,
+        Appointment.starts_at > (start - MAX_LENGTH if scan_from is None else scan_from),
         Appointment.ends_at > start,
     )

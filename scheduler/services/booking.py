@@ -199,10 +199,7 @@ def _conflicts_statement(excluding: bool):
             Appointment.patient_id == bindparam("patient_id"),
         ),
         Appointment.status.in_(OCCUPYING),
-        # as models.appointment.overlapping: a range scan on starts_at bounded below
-        Appointment.starts_at < ends_at,
-        Appointment.starts_at > bindparam("scan_from", type_=UTCDateTime()),
-        Appointment.ends_at > starts_at,
+        overlapping(starts_at, ends_at, bindparam("scan_from", type_=UTCDateTime())),
     )
     if excluding:
         appts = appts.where(Appointment.id != bindparam("exclude_id"))
@@ -346,11 +343,9 @@ class Who(NamedTuple):
 
 
 @cache
-def _insert_statement(dialect: str):
-    """INSERT INTO appointments ... RETURNING id; on PostgreSQL doing nothing on an overlap."""
-    if dialect == "sqlite":
-        return insert(Appointment.__table__).returning(Appointment.id)
-    return pg_insert(Appointment.__table__).on_conflict_do_nothing().returning(Appointment.id)
+def _sqlite_insert_statement():
+    """INSERT INTO appointments ... RETURNING id (SQLite: the emails and events follow on their own)."""
+    return insert(Appointment.__table__).returning(Appointment.id)
 
 
 #: the columns of a booking's emails (reminder_rows.new_row) and audit events (audit.row) but the
@@ -410,7 +405,7 @@ def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events
     usable. On SQLite the write lock held since the check makes it final.
     """
     if is_sqlite():
-        new_id = db.session.execute(_insert_statement("sqlite"), values).scalar_one()
+        new_id = db.session.execute(_sqlite_insert_statement(), values).scalar_one()
         if emails:
             db.session.execute(insert(Reminder.__table__), [e | {"appointment_id": new_id} for e in emails])
         db.session.execute(insert(AuditEvent.__table__), [e | {"entity_id": new_id} for e in events])

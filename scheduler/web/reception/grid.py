@@ -33,7 +33,7 @@ from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
-from scheduler.models.appointment import MAX_LENGTH
+from scheduler.models.appointment import MAX_LENGTH, overlapping
 from scheduler.models.base import UTCDateTime
 from scheduler.models.patient import full_name
 from scheduler.services import booking, clock
@@ -232,8 +232,7 @@ def _booked_statement(by_ids: bool):
         .add_columns(A.c.status, PT.c.first_name, PT.c.last_name, TR.c.name)
         .join_from(A, PT, PT.c.id == A.c.patient_id)
         .join(TR, TR.c.id == A.c.treatment_id)
-        # as models.appointment.overlapping: a range scan on starts_at bounded below
-        .where(A.c.starts_at < end, A.c.starts_at > bindparam("scan_from", type_=UTCDateTime()), A.c.ends_at > start)
+        .where(overlapping(start, end, bindparam("scan_from", type_=UTCDateTime())))
         .order_by(A.c.starts_at, A.c.id)
     )
     if by_ids:

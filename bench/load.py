@@ -29,14 +29,13 @@ CHUNK = 10_000
 HOURS = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
-def working_days_back(last: date, count: int) -> list[date]:
-    """`count` weekdays ending at `last`, oldest first."""
-    days, day = [], last
-    while len(days) < count:
+def working_days_back(last: date) -> Iterator[date]:
+    """Weekdays from `last` back, newest first, for as long as the caller takes them."""
+    day = last
+    while True:
         if day.weekday() < 5:
-            days.append(day)
+            yield day
         day -= timedelta(days=1)
-    return days[::-1]
 
 
 def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int = 1) -> dict[str, int]:
@@ -56,7 +55,8 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
             for i in range(PRACTITIONERS)
         ],
     )
-    patients = max(200, size // 5)
+    # More patients than a day has slots: a day's appointments never share a patient (see below).
+    patients = max(PRACTITIONERS * SLOTS_PER_DAY + 1, size // 5)
     for chunk in _chunks(
         dict(
             first_name=f"First{i}",
@@ -71,13 +71,15 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
         for i in range(patients)
     ):
         conn.execute(insert(Patient), chunk)
-    per_day = int(PRACTITIONERS * SLOTS_PER_DAY * FILL)
-    days = working_days_back(busy_day, -(-size // per_day))
+    # Newest day first: the busy day is always a full one, the oldest day takes what is left.
+    days = working_days_back(busy_day)
     counts = {"patients": patients, "appointments": 0, "sessions": 0, "reminders": 0, "pending": 0}
     appt_rows, session_rows, reminder_rows = [], [], []
     appt_id = 0
     plans = _Plans(now)
     for day in days:
+        if appt_id >= size:
+            break
         for prac in range(1, PRACTITIONERS + 1):
             for slot in range(SLOTS_PER_DAY):
                 if appt_id >= size:

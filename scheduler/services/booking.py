@@ -260,19 +260,20 @@ def _overlaps(rows, practitioner_id: int, patient_id: int) -> tuple[bool, bool]:
     return any(r[1] == practitioner_id for r in rows), any(r[2] == patient_id for r in rows)
 
 
-def _check_slot(
-    *,
-    facts: Facts,
-    patient_id: int,
-    practitioner_id: int,
-    treatment_id: int,
-    starts_at: datetime,
-    actor: User | Who | None,
-    override_reason: str | None,
-    exclude_id: int | None = None,
-) -> tuple[datetime, bool, Conflicts]:
-    """Applies every booking rule to a proposed start; returns the end, whether an override was
-    used, and what was read of the slot."""
+class Screened(NamedTuple):
+    """A proposed start that passed the checks needing only the facts."""
+
+    ends_at: datetime
+    hours: Any
+    #: inside the product's safety interval (allowed only with an admin's override reason)
+    too_soon: bool
+
+
+def _screen(*, facts: Facts, starts_at: datetime, actor: User | Who | None, override_reason: str | None) -> Screened:
+    """The rules that need only the facts: who may override, active records, not in the past.
+
+    Pure work, done before any write lock; the slot itself is judged by `_check_slot`.
+    """
     if override_reason is not None and (actor is None or not actor.is_admin):
         raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
     if not facts.treatment_active:
@@ -281,21 +282,39 @@ def _check_slot(
         raise Rejected(
             "That practitioner is not taking bookings.", code="inactive", fields={"practitioner_id": "inactive"}
         )
-    ends_at = starts_at + timedelta(minutes=facts.duration_minutes)
     if starts_at < clock.now():
         raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
-    hours = slots.parse_working_hours(facts.working_hours or {})
-    found = _conflicts(practitioner_id, patient_id, treatment_id, starts_at, ends_at, exclude_id)
-    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), found.time_off):
+    too_soon = safety.is_too_soon(facts.last_of_product, clock.local_date(starts_at), facts.min_interval_days)
+    return Screened(
+        starts_at + timedelta(minutes=facts.duration_minutes),
+        slots.parse_working_hours(facts.working_hours or {}),
+        too_soon,
+    )
+
+
+def _check_slot(
+    *,
+    facts: Facts,
+    screened: Screened,
+    patient_id: int,
+    practitioner_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    override_reason: str | None,
+    exclude_id: int | None = None,
+) -> Conflicts:
+    """Judges the slot of a screened start (under the write lock on SQLite): working hours and
+    time off, overlaps, then the safety interval. Returns what was read of the slot."""
+    found = _conflicts(practitioner_id, patient_id, treatment_id, starts_at, screened.ends_at, exclude_id)
+    if not slots.within_working_hours(starts_at, screened.ends_at, screened.hours, clock.clinic_tz(), found.time_off):
         raise Rejected(
             "That time is outside the practitioner's working hours.",
             code="outside_hours",
             fields={"starts_at": "outside working hours"},
         )
     _refuse_overlap(found.taken, found.busy)
-    last = facts.last_of_product
-    too_soon = safety.is_too_soon(last, clock.local_date(starts_at), facts.min_interval_days)
-    if too_soon and override_reason is None:
+    if screened.too_soon and override_reason is None:
+        last = facts.last_of_product
         earliest = safety.earliest_safe_date(last, facts.min_interval_days)
         raise Rejected(
             f"The patient's last {facts.product} session was on {last.isoformat()}; "
@@ -303,7 +322,7 @@ def _check_slot(
             code="too_soon",
             fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
         )
-    return ends_at, too_soon, found
+    return found
 
 
 def _refuse_overlap(taken: bool, busy: bool) -> None:
@@ -449,24 +468,16 @@ def book(
 
     who = Who(actor.id, actor.email, actor.is_admin) if actor is not None else None
     facts = _facts(patient_id, practitioner_id, treatment_id, clock.local_date(starts_at))
-    # The write lock (SQLite) from here: the facts above may be a moment old, the overlaps below not.
-    begin_write()
-    ends_at, overridden, found = _check_slot(
-        facts=facts,
-        patient_id=patient_id,
-        practitioner_id=practitioner_id,
-        treatment_id=treatment_id,
-        starts_at=starts_at,
-        actor=who,
-        override_reason=override_reason,
-    )
-    stamp = utcnow()
+    screened = _screen(facts=facts, starts_at=starts_at, actor=who, override_reason=override_reason)
+    overridden = screened.too_soon  # _check_slot refuses it below unless there is a reason
+    # The rows to write are pure work on the facts: made before the write lock, not while holding it.
+    stamp, now = utcnow(), clock.now()
     values = dict(
         patient_id=patient_id,
         practitioner_id=practitioner_id,
         treatment_id=treatment_id,
         starts_at=starts_at,
-        ends_at=ends_at,
+        ends_at=screened.ends_at,
         status="booked",
         override_reason=override_reason if overridden else None,
         cancel_reason=None,
@@ -474,7 +485,6 @@ def book(
         created_at=stamp,
         updated_at=stamp,
     )
-    now = clock.now()
     ops = planning.appointment_ops(
         [], starts_at, "booked", bool(facts.opted_in), new_confirmation=True, now=now, settings=reminder_rows.clinic()
     )
@@ -500,6 +510,17 @@ def book(
     ]
     if overridden:
         events.append(audit.row("appointment.safety_override", "appointment", None, who, {"reason": override_reason}))
+    # The write lock (SQLite) from here: the facts above may be a moment old, the slot below not.
+    begin_write()
+    found = _check_slot(
+        facts=facts,
+        screened=screened,
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
+        starts_at=starts_at,
+        override_reason=override_reason,
+    )
     appt_id = _insert_booking(values, emails, events)
     if planning.wakes_the_sender(ops["confirmation"]):
         db.session.info[planning.WAKE_FLAG] = True
@@ -520,17 +541,20 @@ def reschedule(
     if not lifecycle.can_reschedule(appt.status):
         raise Conflict(f"A {appt.status.replace('_', ' ')} appointment cannot be rescheduled.", code="bad_transition")
     old = appt.starts_at
-    ends_at, overridden, _ = _check_slot(
-        facts=_facts(appt.patient_id, appt.practitioner_id, appt.treatment_id, clock.local_date(starts_at)),
+    facts = _facts(appt.patient_id, appt.practitioner_id, appt.treatment_id, clock.local_date(starts_at))
+    screened = _screen(facts=facts, starts_at=starts_at, actor=actor, override_reason=override_reason)
+    _check_slot(
+        facts=facts,
+        screened=screened,
         patient_id=appt.patient_id,
         practitioner_id=appt.practitioner_id,
         treatment_id=appt.treatment_id,
         starts_at=starts_at,
-        actor=actor,
         override_reason=override_reason,
         exclude_id=appt.id,
     )
-    appt.starts_at, appt.ends_at = starts_at, ends_at
+    overridden = screened.too_soon
+    appt.starts_at, appt.ends_at = starts_at, screened.ends_at
     if overridden:
         appt.override_reason = override_reason
     _flush_guarded()

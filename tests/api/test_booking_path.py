@@ -140,3 +140,37 @@ def test_the_booking_rows_written_in_one_statement_read_back_as_written(receptio
         ("pre_visit", world.patient, world.migraine, 0),
     ]
     assert all(r.message_id.startswith("<reminder.") and r.created_at is not None for r in emails)
+
+
+def test_sqlite_the_rows_are_made_before_the_write_lock_and_the_slot_judged_under_it(reception_api, world, monkeypatch):
+    """Writers take turns on SQLite: a turn holds only the slot's read and the writes, not the
+    making of the rows (the emails' plan, the audit event)."""
+    import os
+
+    from scheduler import db as sessions
+    from scheduler.services import audit, reminder_rows
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no writers' turn")
+    path = os.path.abspath(db.engine.url.database) + "-writers"
+    held: list[tuple[str, bool]] = []
+
+    def holding() -> bool:
+        lock = sessions._in_process.get(path)
+        return lock is not None and lock.locked()
+
+    def spy(name, fn):
+        def wrapped(*args, **kwargs):
+            held.append((name, holding()))
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(reminder_rows, "new_row", spy("email row", reminder_rows.new_row))
+    monkeypatch.setattr(audit, "row", spy("audit row", audit.row))
+    monkeypatch.setattr(booking_service, "_conflicts", spy("slot read", booking_service._conflicts))
+    book(reception_api, world, tue(9))
+    assert ("email row", False) in held and ("audit row", False) in held, held
+    assert ("slot read", True) in held, held
+    assert not any(h for name, h in held if name != "slot read"), held
+    assert not holding()  # the turn ended with the commit

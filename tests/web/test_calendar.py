@@ -201,3 +201,74 @@ def test_the_drawn_grid_is_reused_until_anything_it_shows_changes(client, clinic
     frozen.shift(20)
     look()
     assert len(builds) == 7
+
+
+def test_the_rows_read_are_converted_once_until_they_change(client, clinic, reception, monkeypatch):
+    """Every look reads the appointments; rows equal to the last look's are not converted again."""
+    from scheduler.web.reception import grid
+
+    grid._shown.cache_clear()
+    names = []
+    real_name = grid.full_name
+    monkeypatch.setattr(grid, "full_name", lambda first, last: names.append(first) or real_name(first, last))
+    make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 11))
+    make_appointment(clinic.olivia, clinic.mehta, clinic.migraine, london(TODAY, 14))
+    first = text_of(client.get("/"))
+    assert names == ["Olivia", "Olivia"] and "Olivia Smith" in first
+    assert text_of(client.get("/")) == first and len(names) == 2  # the same rows: the same appointments
+    clinic.olivia.first_name = "Liv"
+    db.session.commit()
+    assert "Liv Smith" in text_of(client.get("/")) and names[2:] == ["Liv", "Liv"]
+
+
+def test_a_look_reads_the_calendar_in_one_statement(client, clinic, reception):
+    """Practitioners, time off, appointments with their patients' names, and the treatments' names
+    come in one round trip; the treatments are not joined to each appointment."""
+    from sqlalchemy import event
+
+    make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 11))
+    db.session.add(TimeOff(practitioner_id=clinic.hart.id, starts_at=london(TODAY, 15), ends_at=london(TODAY, 16)))
+    db.session.commit()
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = text_of(client.get("/"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    calendar = [s for s in seen if "appointments" in s or "practitioners" in s or "treatments" in s]
+    assert len(calendar) == 1, calendar
+    assert "time_off" in calendar[0] and "JOIN treatments" not in calendar[0]
+    assert "Olivia Smith" in page and "Time off" in page
+
+
+def test_the_calendar_is_the_same_whatever_order_the_rows_come_in(app, clinic):
+    """The statement leaves the order to `_shown`: practitioners by name, time off and appointments by start."""
+    import random
+
+    from scheduler.services import booking
+    from scheduler.web.reception import grid
+
+    make_appointment(clinic.olivia, clinic.mehta, clinic.migraine, london(TODAY, 14))
+    make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 11))
+    for hh in (16, 9):
+        db.session.add(
+            TimeOff(practitioner_id=clinic.hart.id, starts_at=london(TODAY, hh), ends_at=london(TODAY, hh, 30))
+        )
+    db.session.commit()
+    start, end = booking.day_bounds(TODAY)
+    rows = grid.driver_rows(
+        grid._shown_statement(False), {"start": start, "end": end, "scan_from": start - grid.MAX_LENGTH}
+    )
+    shown = grid._shown(tuple(rows), db.engine.dialect)
+    assert [p.name for p in shown.staff] == sorted(p.name for p in shown.staff) and len(shown.staff) >= 2
+    assert [o.starts_at for o in shown.offs] == [london(TODAY, 9), london(TODAY, 16)]
+    assert [a.starts_at for a in shown.appts] == [london(TODAY, 11), london(TODAY, 14)]
+    assert {a.treatment_name for a in shown.appts} == {clinic.migraine.name}
+    for seed in range(5):
+        shuffled = list(rows)
+        random.Random(seed).shuffle(shuffled)
+        assert grid._shown(tuple(shuffled), db.engine.dialect) == shown

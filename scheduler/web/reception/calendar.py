@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
@@ -12,10 +13,10 @@ from scheduler.services import booking, catalog, clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import day_arg, id_arg
 from scheduler.web.reception.filters import long_date, short_date
-from scheduler.web.reception.grid import Booked, Cell, booked_between, calendar_html, staff_and_time_off
+from scheduler.web.reception.grid import Booked, Cell, calendar_html, shown_between
 
 
-def _counts(appts: list[Booked]) -> dict[str, int]:
+def _counts(appts: Sequence[Booked]) -> dict[str, int]:
     """How many appointments are in each status."""
     counts: dict[str, int] = defaultdict(int)
     for a in appts:
@@ -29,10 +30,9 @@ def day():
     """Every practitioner's appointments on one clinic day (today by default)."""
     the_day = day_arg()
     start, end = booking.day_bounds(the_day)
-    appts = booked_between(None, start, end)
+    everyone, offs, appts = shown_between(start, end)
     # The active practitioners, then inactive ones who still have appointments that day.
     booked_with = {a.practitioner_id for a in appts}
-    everyone, offs = staff_and_time_off(start, end)
     practitioners = [p for p in everyone if p.active] + [p for p in everyone if not p.active and p.id in booked_with]
     week = url_for("reception.week", date=the_day.isoformat())
     cells = [Cell(p, the_day, p.name, f"{week}&practitioner_id={p.id}") for p in practitioners]
@@ -66,12 +66,11 @@ def week():
     monday = the_day - timedelta(days=the_day.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     start, end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
-    appts = booked_between([practitioner.id], start, end)
+    (staff,), offs, appts = shown_between(start, end, [practitioner.id])
     hours = slots.parse_working_hours(practitioner.working_hours or {})
     busy_days = {clock.local_date(a.starts_at) for a in appts}
     shown = [d for d in days if hours.get(slots.DAYS[d.weekday()]) or d in busy_days]
     hidden = [d for d in days if d not in shown]
-    (staff,), offs = staff_and_time_off(start, end, [practitioner.id])
     cells = [Cell(staff, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
     label = f"{practitioner.name}, week of {short_date(monday)}"
     grid = calendar_html(cells, appts, offs, label) if cells else None

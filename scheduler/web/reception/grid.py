@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
-from sqlalchemy import String, Text, and_, bindparam, cast, select, type_coerce
+from sqlalchemy import Text, and_, bindparam, cast, literal_column, null, select, union_all
 
 from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import slots
@@ -191,66 +191,109 @@ def _window() -> tuple:
     return bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
 
 
+class Shown(NamedTuple):
+    """What a calendar draws: practitioners by name, their time off, and the appointments by start."""
+
+    staff: tuple[Staff, ...]
+    offs: tuple[Off, ...]
+    appts: tuple[Booked, ...]
+
+
+#: the kinds of rows of the calendar's statement (its first column)
+STAFF, APPT, TREATMENT = 0, 1, 2
+
+
 @cache
-def _staff_statement(by_ids: bool):
-    """The statement staff_and_time_off runs, built once (parameters: start, end, and ids)."""
+def _shown_statement(by_ids: bool):
+    """The statement shown_between runs, built once (parameters: start, end, scan_from, and ids).
+
+    One round trip for three kinds of rows, told apart by their first column: practitioners with
+    their time off overlapping [start, end), the appointments overlapping it with their patient's
+    name, and the treatments' names. The treatments are rows of their own rather than joined to
+    each appointment, where the database re-read them once per appointment. The rows are put in
+    order by `_shown`, once per distinct set: sorting a compound SELECT cost SQLite more than the
+    rest of the statement. Each part puts its values in the same twelve columns, typed alike:
+
+        kind, name, id, starts_at, id2, ends_at, practitioner_id, treatment_id, text1, text2, text3, active
+        STAFF      practitioner   time off        -               -             reason  hours  -      active
+        APPT       -    -   appointment           practitioner    treatment     status  first  last   -
+        TREATMENT  -    id  -                     -               -             name    -      -      -
+    """
     P, T = Practitioner.__table__, TimeOff.__table__
     start, end = _window()
-    stmt = (
-        select(P.c.id, P.c.name, P.c.active, cast(P.c.working_hours, Text), T.c.starts_at, T.c.ends_at, T.c.reason)
-        .outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
-        .order_by(P.c.name, P.c.id, T.c.starts_at, T.c.id)
-    )
-    if by_ids:
-        stmt = stmt.where(P.c.id.in_(bindparam("ids", expanding=True)))
-    return stmt
-
-
-def staff_and_time_off(
-    start: datetime, end: datetime, practitioner_ids: Sequence[int] | None = None
-) -> tuple[list[Staff], tuple[Off, ...]]:
-    """Practitioners by name (those ids, or everyone) and their time off overlapping [start, end)."""
-    params: dict = {"start": start, "end": end}
-    if practitioner_ids is not None:
-        params["ids"] = list(practitioner_ids)
-    staff: dict[int, Staff] = {}
-    offs: list[Off] = []
-    rows = db.session.connection().execute(_staff_statement(practitioner_ids is not None), params)
-    for pid, name, active, hours, off_start, off_end, reason in rows:
-        staff.setdefault(pid, Staff(pid, name, bool(active), hours or "{}"))
-        if off_start is not None:
-            offs.append(Off(pid, off_start, off_end, reason))
-    return list(staff.values()), tuple(offs)
-
-
-@cache
-def _booked_statement(by_ids: bool):
-    """The statement booked_between runs, built once (parameters: start, end, scan_from, and ids)."""
-    start, end = _window()
-    stmt = (
-        select(A.c.id, A.c.practitioner_id, type_coerce(A.c.starts_at, String), type_coerce(A.c.ends_at, String))
-        .add_columns(A.c.status, PT.c.first_name, PT.c.last_name, TR.c.name)
+    staff = select(
+        literal_column(str(STAFF)),
+        P.c.name,
+        P.c.id,
+        T.c.starts_at,
+        T.c.id,
+        T.c.ends_at,
+        null(),
+        null(),
+        T.c.reason,
+        cast(P.c.working_hours, Text),
+        null(),
+        P.c.active,
+    ).outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
+    appts = (
+        select(literal_column(str(APPT)), null(), null(), A.c.starts_at, A.c.id, A.c.ends_at)
+        .add_columns(A.c.practitioner_id, A.c.treatment_id, A.c.status, PT.c.first_name, PT.c.last_name, null())
         .join_from(A, PT, PT.c.id == A.c.patient_id)
-        .join(TR, TR.c.id == A.c.treatment_id)
         .where(overlapping(start, end, bindparam("scan_from", type_=UTCDateTime())))
-        .order_by(A.c.starts_at, A.c.id)
     )
+    treatments = select(literal_column(str(TREATMENT)), null(), TR.c.id, *[null()] * 5, TR.c.name, *[null()] * 3)
     if by_ids:
-        stmt = stmt.where(A.c.practitioner_id.in_(bindparam("ids", expanding=True)))
-    return stmt
+        staff = staff.where(P.c.id.in_(bindparam("ids", expanding=True)))
+        appts = appts.where(A.c.practitioner_id.in_(bindparam("ids", expanding=True)))
+    return union_all(staff, appts, treatments)
 
 
-def booked_between(practitioner_ids: list[int] | None, start: datetime, end: datetime) -> list[Booked]:
-    """Every appointment (any status) overlapping [start, end), by start."""
+def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int] | None = None) -> Shown:
+    """The practitioners (those ids, or everyone), their time off and their appointments (any
+    status) overlapping [start, end): one statement."""
     params: dict = {"start": start, "end": end, "scan_from": start - MAX_LENGTH}
     if practitioner_ids is not None:
         params["ids"] = list(practitioner_ids)
-    statement = _booked_statement(practitioner_ids is not None)
-    instant = ConvertOnce(A.c.starts_at, db.session.connection().dialect)  # a busy day's starts repeat
-    return [
-        Booked(aid, pid, instant[starts], instant[ends], status, full_name(first, last), treatment)
-        for aid, pid, starts, ends, status, first, last, treatment in driver_rows(statement, params)
-    ]
+    rows = driver_rows(_shown_statement(practitioner_ids is not None), params)
+    return _shown(tuple(rows), db.session.connection().dialect)
+
+
+@lru_cache(maxsize=RENDERED)
+def _shown(rows: tuple[tuple, ...], dialect) -> Shown:
+    """The driver's rows as what the calendar draws, made once per distinct set of rows.
+
+    The rows are read on every look, but while nothing changes they are the same rows: comparing
+    them costs a fraction of converting each (its times, the patient's name) again.
+    """
+    instant = ConvertOnce(A.c.starts_at, dialect)  # a busy day's starts repeat
+    staff: dict[int, Staff] = {}
+    offs: list[tuple] = []
+    appts: list[tuple] = []
+    treatments: dict[int, str] = {}
+    for kind, name, key, starts, key2, ends, practitioner_id, treatment_id, text1, text2, text3, active in rows:
+        if kind == APPT:
+            appts.append(
+                (instant[starts], key2, practitioner_id, instant[ends], text1, full_name(text2, text3), treatment_id)
+            )
+        elif kind == STAFF:
+            staff.setdefault(key, Staff(key, name, bool(active), text2 or "{}"))
+            if starts is not None:
+                offs.append((key, instant[starts], key2, instant[ends], text1))
+        else:
+            treatments[key] = text1
+    # Practitioners by name (then id), their time off in that order and by start; appointments by start.
+    people = sorted(staff.values(), key=lambda p: (p.name, p.id))
+    place = {p.id: i for i, p in enumerate(people)}
+    offs.sort(key=lambda o: (place[o[0]], o[1], o[2]))
+    appts.sort(key=lambda a: (a[0], a[1]))
+    return Shown(
+        tuple(people),
+        tuple(Off(pid, starts, ends, reason) for pid, starts, _id, ends, reason in offs),
+        tuple(
+            Booked(aid, pid, starts, ends, status, who, treatments[t])
+            for starts, aid, pid, ends, status, who, t in appts
+        ),
+    )
 
 
 def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence[Off], label: str) -> Markup:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import event
 
 from scheduler.extensions import db
-from scheduler.services import claims
+from scheduler.services import claims, sweep
 from tests.conftest import london
 from tests.reminders.conftest import record, rows, run_sweep
 
@@ -33,13 +33,8 @@ def test_text_parts_are_utf8_quoted_printable_as_mimetext_wrote_them(clinic, smt
     assert all(len(line) <= 76 for line in body.split(b"\r\n"))  # soft line breaks keep QP lines short
 
 
-def test_a_batch_is_written_sent_in_the_transaction_that_claims_the_next(clinic, smtp, travel, make_patient, app):
-    """Batches of 7: every batch but the last is recorded with the next claim, so a sweep commits once a batch."""
-    app.config["REMINDER_BATCH_SIZE"] = 7
-    people = [make_patient() for _ in range(20)]
-    for n, p in enumerate(people):
-        record(clinic, date(2026, 12, 1) + timedelta(days=n % 3), patient=p.id)
-    travel.move_to(london(date(2027, 3, 1), 10))
+def _sweep_counting_commits() -> tuple[sweep.Report, int]:
+    """One sweep, and how many transactions it committed."""
     commits = []
     listener = lambda _conn: commits.append(1)  # noqa: E731
     event.listen(db.engine, "commit", listener)
@@ -47,11 +42,40 @@ def test_a_batch_is_written_sent_in_the_transaction_that_claims_the_next(clinic,
         report = run_sweep()
     finally:
         event.remove(db.engine, "commit", listener)
+    return report, len(commits)
+
+
+def test_a_batch_is_written_sent_in_the_transaction_that_claims_the_next(
+    clinic, smtp, travel, make_patient, app, monkeypatch
+):
+    """Batches of 7: every batch but the last is recorded with the next claim, so a sweep commits once a batch."""
+    app.config["REMINDER_BATCH_SIZE"] = 7
+    # No group waits long enough to be written on time alone, however slow this machine is today
+    # (a loaded CI runner once took over 0.1 s between two sends of a batch).
+    monkeypatch.setattr(sweep, "RECORD_WITHIN", 3600.0)
+    people = [make_patient() for _ in range(20)]
+    for n, p in enumerate(people):
+        record(clinic, date(2026, 12, 1) + timedelta(days=n % 3), patient=p.id)
+    travel.move_to(london(date(2027, 3, 1), 10))
+    report, commits = _sweep_counting_commits()
     assert report.count("sent") == 20 and sorted(smtp.message_ids()) == sorted(r.message_id for r in rows(seq=1))
     assert {(r.status, r.attempts) for r in rows(seq=1)} == {("sent", 1)}
     # heartbeat start and end, housekeeping, and 4 claims (7, 7, 6, then none), each also recording
     # the batch before it: no transaction of its own for any "sent" group
-    assert len(commits) == 3 + 4
+    assert commits == 3 + 4
+
+
+def test_a_group_left_waiting_is_written_before_the_next_send(clinic, smtp, travel, make_patient, app, monkeypatch):
+    """When the next send would leave accepted messages unrecorded too long, they are written first."""
+    app.config["REMINDER_BATCH_SIZE"] = 7
+    monkeypatch.setattr(sweep, "RECORD_WITHIN", 0.0)  # every message has waited long enough
+    for n, p in enumerate([make_patient() for _ in range(20)]):
+        record(clinic, date(2026, 12, 1) + timedelta(days=n % 3), patient=p.id)
+    travel.move_to(london(date(2027, 3, 1), 10))
+    report, commits = _sweep_counting_commits()
+    assert report.count("sent") == 20 and {(r.status, r.attempts) for r in rows(seq=1)} == {("sent", 1)}
+    # as above, plus one transaction before each send but a batch's first: 6 + 6 + 5
+    assert commits == 3 + 4 + 17
 
 
 def test_record_sent_then_claim_leaves_out_rows_whose_claim_lapsed(clinic, travel, make_patient):

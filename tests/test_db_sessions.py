@@ -112,3 +112,53 @@ def test_sqlite_writers_queue_while_one_writes_and_not_after(app):
         finally:
             os.close(other)
         db.session.remove()
+
+
+def test_raw_instants_read_back_the_stored_instants_exactly(app, make_practitioner):
+    """`raw_instant` columns, converted once by ConvertOnce, are the instants the ORM stored:
+    microseconds, a time on each side of a clock change, the epoch, and no time at all."""
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler.db import ConvertOnce, driver_rows, raw_instant
+    from scheduler.models import TimeOff
+
+    instants = [
+        datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC),  # London's last BST second
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2099, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+    ]
+    with app.app_context():
+        prac = make_practitioner()
+        for at in instants:
+            db.session.add(TimeOff(practitioner_id=prac.id, starts_at=at, ends_at=at + timedelta(hours=1), reason="x"))
+        db.session.commit()
+        T = TimeOff.__table__
+        rows = driver_rows(select(raw_instant(T.c.starts_at)).order_by(T.c.starts_at))
+        convert = ConvertOnce(raw_instant(T.c.starts_at), db.session.connection().dialect)
+        assert [convert[r[0]] for r in rows] == sorted(instants)
+        assert all(convert[r[0]].utcoffset().total_seconds() == 0 for r in rows)
+        assert convert[None] is None
+        if db.engine.dialect.name == "postgresql":  # integers: no timestamp parsing in the driver
+            assert all(type(r[0]) is int for r in rows)
+        db.session.remove()
+
+
+def test_after_fork_leaves_the_parents_connections_open_and_unused(app):
+    """A gunicorn worker of the preloaded app starts with an empty pool; the master's pooled
+    connections stay open for the master, never shared by two processes."""
+    from scheduler.db import after_fork
+
+    with db.engine.connect() as conn:
+        inherited = conn.connection.dbapi_connection
+        conn.execute(text("SELECT 1"))
+    assert db.engine.pool.checkedin() == 1
+    after_fork(app)
+    assert db.engine.pool.checkedin() == 0
+    with db.engine.connect() as conn:
+        assert conn.connection.dbapi_connection is not inherited
+    if db.engine.dialect.name == "postgresql":
+        assert not inherited.closed
+    else:
+        inherited.execute("SELECT 1")  # still usable: it was not closed
+    inherited.close()

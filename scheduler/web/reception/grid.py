@@ -29,7 +29,7 @@ from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
 from sqlalchemy import Text, and_, bindparam, cast, literal_column, null, select, union_all
 
-from scheduler.db import ConvertOnce, driver_rows
+from scheduler.db import ConvertOnce, driver_rows, raw_instant
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
@@ -212,7 +212,8 @@ def _shown_statement(by_ids: bool):
     name, and the treatments' names. The treatments are rows of their own rather than joined to
     each appointment, where the database re-read them once per appointment. The rows are put in
     order by `_shown`, once per distinct set: sorting a compound SELECT cost SQLite more than the
-    rest of the statement. Each part puts its values in the same twelve columns, typed alike:
+    rest of the statement. The times are `raw_instant`s (integers on PostgreSQL, converted once per
+    distinct value). Each part puts its values in the same twelve columns, typed alike:
 
         kind, name, id, starts_at, id2, ends_at, practitioner_id, treatment_id, text1, text2, text3, active
         STAFF      practitioner   time off        -               -             reason  hours  -      active
@@ -225,9 +226,9 @@ def _shown_statement(by_ids: bool):
         literal_column(str(STAFF)),
         P.c.name,
         P.c.id,
-        T.c.starts_at,
+        raw_instant(T.c.starts_at),
         T.c.id,
-        T.c.ends_at,
+        raw_instant(T.c.ends_at),
         null(),
         null(),
         T.c.reason,
@@ -236,7 +237,7 @@ def _shown_statement(by_ids: bool):
         P.c.active,
     ).outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
     appts = (
-        select(literal_column(str(APPT)), null(), null(), A.c.starts_at, A.c.id, A.c.ends_at)
+        select(literal_column(str(APPT)), null(), null(), raw_instant(A.c.starts_at), A.c.id, raw_instant(A.c.ends_at))
         .add_columns(A.c.practitioner_id, A.c.treatment_id, A.c.status, PT.c.first_name, PT.c.last_name, null())
         .join_from(A, PT, PT.c.id == A.c.patient_id)
         .where(overlapping(start, end, bindparam("scan_from", type_=UTCDateTime())))
@@ -265,7 +266,7 @@ def _shown(rows: tuple[tuple, ...], dialect) -> Shown:
     The rows are read on every look, but while nothing changes they are the same rows: comparing
     them costs a fraction of converting each (its times, the patient's name) again.
     """
-    instant = ConvertOnce(A.c.starts_at, dialect)  # a busy day's starts repeat
+    instant = ConvertOnce(raw_instant(A.c.starts_at), dialect)  # a busy day's starts repeat
     staff: dict[int, Staff] = {}
     offs: list[tuple] = []
     appts: list[tuple] = []

@@ -61,12 +61,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from scheduler.models import User
+        from scheduler.services import users
 
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        return users.signed_in(user_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -91,3 +91,46 @@ def test_security_headers_and_cookie_flags(client, make_user):
     signed = _login(client, user.email, PASSWORD)
     session = [c for c in signed.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert session and "HttpOnly" in session[0] and "SameSite=Lax" in session[0]
+
+
+def test_the_signed_in_user_is_a_persistent_user_read_fresh_each_request(app, make_user):
+    """users.signed_in: the row as a persistent User (changes flush as an UPDATE, relationships
+    load), read again on each request, so deactivation and a role change count at once."""
+    from sqlalchemy import event, inspect
+
+    from scheduler.models import User
+    from scheduler.services import users
+
+    admin = make_user("admin")
+    uid = str(admin.id)
+    db.session.remove()
+    with app.test_request_context("/"):
+        user = users.signed_in(uid)
+        state = inspect(user)
+        assert state.persistent and not db.session.dirty and user.email == admin.email and user.is_admin
+        assert users.signed_in(uid) is user  # the identity map's, no second read
+        assert user.tokens == []  # a relationship loads
+        statements = []
+
+        def seen(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            user.role = "receptionist"
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        db.session.remove()
+    assert any(s.lstrip().upper().startswith("UPDATE USERS") for s in statements), statements
+    assert db.session.get(User, admin.id).role == "receptionist" and db.session.query(User).count() == 1
+    db.session.remove()
+    with app.test_request_context("/"):
+        assert not users.signed_in(uid).is_admin
+        users.set_active(admin.id, False, actor=None)
+        db.session.commit()
+        db.session.remove()
+    with app.test_request_context("/"):
+        assert users.signed_in(uid) is None
+        assert users.signed_in("999999") is None
+        assert users.signed_in("1e3") is None and users.signed_in("") is None and users.signed_in("9" * 40) is None

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db
@@ -88,6 +89,37 @@ def issue_token(user: User, *, actor: User | None = None, actor_label: str | Non
         "token.issued", "user", user.id, actor, {"token_id": row.id, "prefix": row.prefix}, actor_label=actor_label
     )
     return token
+
+
+def signed_in(user_id: str) -> User | None:
+    """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
+
+    Every staff page asks this before anything else. The row is read with a statement built once
+    and made into a persistent User directly, as a query would leave it (attributes loaded, no
+    pending change, in the session's identity map), without the ORM's per-query work, which cost
+    more than the round trip. The user is read fresh on each request, so a deactivation or a
+    change of role counts from the next page.
+    """
+    if not user_id.isdigit() or len(user_id) > 18:
+        return None
+    session = db.session()
+    known = session.identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
+    if known is None:
+        row = session.connection().execute(_user_statement(), {"id": int(user_id)}).first()
+        if row is None:
+            return None
+        known = User(**row._asdict())
+        make_transient_to_detached(known)
+        session.add(known)
+    return known if known.active else None
+
+
+@cache
+def _user_statement():
+    """The user row by id, as its mapped attributes (built once)."""
+    return select(*(attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs)).where(
+        User.id == bindparam("id")
+    )
 
 
 def user_for_token(token: str) -> User | None:

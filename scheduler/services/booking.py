@@ -29,7 +29,7 @@ from scheduler.models import (
     TreatmentSession,
     User,
 )
-from scheduler.models.appointment import MAX_LENGTH, overlapping
+from scheduler.models.appointment import DATABASE_KEPT, MAX_LENGTH, overlapping
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
@@ -389,7 +389,7 @@ def _postgresql_insert_statement(emails: int, events: int):
     Every parameter is cast to its column's type (a NULL in a UNION has none of its own).
     """
     table = Appointment.__table__
-    columns = [c for c in table.c if c.name != "id"]
+    columns = [c for c in table.c if c.name != "id" and c.name not in DATABASE_KEPT]
     a = (
         pg_insert(table)
         .values({c.name: cast(bindparam(f"a_{c.name}", type_=c.type), c.type) for c in columns})

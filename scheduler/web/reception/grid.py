@@ -32,10 +32,9 @@ from sqlalchemy import Text, and_, bindparam, cast, literal_column, null, select
 from scheduler.db import ConvertOnce, driver_rows, raw_instant
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import OCCUPYING, Appointment, Patient, Practitioner, TimeOff, Treatment
+from scheduler.models import OCCUPYING, Appointment, Practitioner, TimeOff, Treatment
 from scheduler.models.appointment import MAX_LENGTH, overlapping
 from scheduler.models.base import UTCDateTime
-from scheduler.models.patient import full_name
 from scheduler.services import booking, clock
 
 TICK = 5  # minutes per grid track
@@ -183,7 +182,7 @@ def _lanes(appts: list[Booked]) -> tuple[dict[int, int], int]:
 
 # The readers below are Core statements on the tables (no ORM entities): they run on every look
 # at a calendar, and the ORM's per-statement work would be most of their cost.
-A, PT, TR = Appointment.__table__, Patient.__table__, Treatment.__table__
+A, TR = Appointment.__table__, Treatment.__table__
 
 
 def _window() -> tuple:
@@ -209,15 +208,17 @@ def _shown_statement(by_ids: bool):
 
     One round trip for three kinds of rows, told apart by their first column: practitioners with
     their time off overlapping [start, end), the appointments overlapping it with their patient's
-    name, and the treatments' names. The treatments are rows of their own rather than joined to
-    each appointment, where the database re-read them once per appointment. The rows are put in
+    name (the appointment's own copy, `patient_name`: a join to the patients cost an index probe
+    per appointment, most of the statement's work), and the treatments' names. The treatments are
+    rows of their own rather than joined to each appointment, where the database re-read them
+    once per appointment. The rows are put in
     order by `_shown`, once per distinct set: sorting a compound SELECT cost SQLite more than the
     rest of the statement. The times are `raw_instant`s (integers on PostgreSQL, converted once per
     distinct value). Each part puts its values in the same twelve columns, typed alike:
 
         kind, name, id, starts_at, id2, ends_at, practitioner_id, treatment_id, text1, text2, text3, active
         STAFF      practitioner   time off        -               -             reason  hours  -      active
-        APPT       -    -   appointment           practitioner    treatment     status  first  last   -
+        APPT       -    -   appointment           practitioner    treatment     status  patient -     -
         TREATMENT  -    id  -                     -               -             name    -      -      -
     """
     P, T = Practitioner.__table__, TimeOff.__table__
@@ -238,8 +239,7 @@ def _shown_statement(by_ids: bool):
     ).outerjoin(T, and_(T.c.practitioner_id == P.c.id, T.c.starts_at < end, T.c.ends_at > start))
     appts = (
         select(literal_column(str(APPT)), null(), null(), raw_instant(A.c.starts_at), A.c.id, raw_instant(A.c.ends_at))
-        .add_columns(A.c.practitioner_id, A.c.treatment_id, A.c.status, PT.c.first_name, PT.c.last_name, null())
-        .join_from(A, PT, PT.c.id == A.c.patient_id)
+        .add_columns(A.c.practitioner_id, A.c.treatment_id, A.c.status, A.c.patient_name, null(), null())
         .where(overlapping(start, end, bindparam("scan_from", type_=UTCDateTime())))
     )
     treatments = select(literal_column(str(TREATMENT)), null(), TR.c.id, *[null()] * 5, TR.c.name, *[null()] * 3)
@@ -271,10 +271,11 @@ def _shown(rows: tuple[tuple, ...], dialect) -> Shown:
     offs: list[tuple] = []
     appts: list[tuple] = []
     treatments: dict[int, str] = {}
-    for kind, name, key, starts, key2, ends, practitioner_id, treatment_id, text1, text2, text3, active in rows:
+    for kind, name, key, starts, key2, ends, practitioner_id, treatment_id, text1, text2, _text3, active in rows:
         if kind == APPT:
             appts.append(
-                (instant[starts], key2, practitioner_id, instant[ends], text1, full_name(text2, text3), treatment_id)
+                # the stored "first last", stripped as full_name() strips it
+                (instant[starts], key2, practitioner_id, instant[ends], text1, text2.strip(), treatment_id)
             )
         elif kind == STAFF:
             staff.setdefault(key, Staff(key, name, bool(active), text2 or "{}"))

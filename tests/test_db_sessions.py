@@ -162,3 +162,16 @@ def test_after_fork_leaves_the_parents_connections_open_and_unused(app):
     else:
         inherited.execute("SELECT 1")  # still usable: it was not closed
     inherited.close()
+
+
+def test_core_flushes_pending_changes_first_as_the_session_would(app, make_patient):
+    """db.core runs a statement without the ORM layer, after writing what the session holds."""
+    from sqlalchemy import func
+
+    from scheduler.db import core
+
+    make_patient()
+    db.session.add(Patient(first_name="Una", last_name="Flushed"))  # pending, not yet written
+    assert core(select(func.count()).select_from(Patient)).scalar_one() == 2
+    assert core(select(Patient.last_name).where(Patient.first_name == "Una")).scalar_one() == "Flushed"
+    db.session.rollback()

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
-from scheduler.db import begin_write, is_sqlite
+from scheduler.db import begin_write, core, is_sqlite
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import (
@@ -170,7 +170,7 @@ def _facts_statement():
 
 def _facts(patient_id: int, practitioner_id: int, treatment_id: int, day: date) -> Facts:
     """The booking's facts in one statement, or a 422 naming the first reference that does not exist."""
-    found = db.session.execute(
+    found = core(
         _facts_statement(),
         {"patient_id": patient_id, "practitioner_id": practitioner_id, "treatment_id": treatment_id, "day": day},
     ).first()
@@ -250,7 +250,7 @@ def _conflicts(
     )
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
-    rows = db.session.execute(_conflicts_statement(exclude_id is not None), params).all()
+    rows = core(_conflicts_statement(exclude_id is not None), params).all()
     taken, busy = _overlaps([r for r in rows if r[0] == 1], practitioner_id, patient_id)
     return Conflicts([(r[3], r[4]) for r in rows if r[0] == 0], taken, busy, any(r[0] == 2 for r in rows))
 
@@ -424,17 +424,17 @@ def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events
     usable. On SQLite the write lock held since the check makes it final.
     """
     if is_sqlite():
-        new_id = db.session.execute(_sqlite_insert_statement(), values).scalar_one()
+        new_id = core(_sqlite_insert_statement(), values).scalar_one()
         if emails:
-            db.session.execute(insert(Reminder.__table__), [e | {"appointment_id": new_id} for e in emails])
-        db.session.execute(insert(AuditEvent.__table__), [e | {"entity_id": new_id} for e in events])
+            core(insert(Reminder.__table__), [e | {"appointment_id": new_id} for e in emails])
+        core(insert(AuditEvent.__table__), [e | {"entity_id": new_id} for e in events])
         return new_id
     params = {f"a_{k}": v for k, v in values.items()}
     for prefix, rows, names in (("r", emails, _EMAIL_COLUMNS), ("e", events, _EVENT_COLUMNS)):
         for i, row in enumerate(rows):
             assert len(row) == len(names) + 1, "a column the one-statement insert does not know"
             params.update({f"{prefix}{i}_{n}": row[n] for n in names})
-    new_id = db.session.execute(_postgresql_insert_statement(len(emails), len(events)), params).scalar()
+    new_id = core(_postgresql_insert_statement(len(emails), len(events)), params).scalar()
     if new_id is None:
         found = _conflicts(
             values["practitioner_id"],

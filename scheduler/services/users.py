@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from scheduler.db import core
 from scheduler.extensions import db
 from scheduler.models import ROLES, ApiToken, User
 from scheduler.services import audit, clock
@@ -94,48 +95,60 @@ def issue_token(user: User, *, actor: User | None = None, actor_label: str | Non
 def signed_in(user_id: str) -> User | None:
     """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
 
-    Every staff page asks this before anything else. The row is read with a statement built once
-    and made into a persistent User directly, as a query would leave it (attributes loaded, no
-    pending change, in the session's identity map), without the ORM's per-query work, which cost
-    more than the round trip. The user is read fresh on each request, so a deactivation or a
-    change of role counts from the next page.
+    Every staff page asks this before anything else: the row is read with a statement built once
+    and made a persistent User by `_loaded`. It is read fresh on each request, so a deactivation
+    or a change of role counts from the next page.
     """
     if not user_id.isdigit() or len(user_id) > 18:
         return None
-    session = db.session()
-    known = session.identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
+    known = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
     if known is None:
-        row = session.connection().execute(_user_statement(), {"id": int(user_id)}).first()
-        if row is None:
-            return None
-        known = User(**row._asdict())
-        make_transient_to_detached(known)
-        session.add(known)
-    return known if known.active else None
+        known = _loaded(core(_user_statement(), {"id": int(user_id)}).first())
+    return known if known is not None and known.active else None
+
+
+def _loaded(row) -> User | None:
+    """A row of `_user_columns()` as a persistent User, as a query would leave it (attributes
+    loaded, no pending change, in the session's identity map), without the ORM's per-query work,
+    which cost more than the round trip. The caller has checked that the identity map holds no
+    User of that id."""
+    if row is None:
+        return None
+    user = User(**row._asdict())
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
+
+
+def _user_columns() -> list:
+    """The user's mapped columns, each labelled with its attribute's name."""
+    return [attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs]
 
 
 @cache
 def _user_statement():
-    """The user row by id, as its mapped attributes (built once)."""
-    return select(*(attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs)).where(
-        User.id == bindparam("id")
-    )
+    """The user row by id (built once)."""
+    return select(*_user_columns()).where(User.id == bindparam("id"))
 
 
 def user_for_token(token: str) -> User | None:
     """The active user behind a bearer token, or None for an unknown or revoked one."""
     if not token or len(token) > 200:
         return None
-    return db.session.scalar(_token_user_statement(), {"digest": token_digest(token)})
+    row = core(_token_user_statement(), {"digest": token_digest(token)}).first()
+    if row is None:
+        return None
+    known = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([row.id]))
+    return known if known is not None else _loaded(row)
 
 
 @cache
 def _token_user_statement():
-    """The active user of an unrevoked token with a given digest: every API request asks this,
-    so the statement is built once."""
+    """The active user of an unrevoked token with a given digest, as `_loaded` takes it: every
+    API request asks this, so the statement is built once."""
     return (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
+        select(*_user_columns())
+        .join_from(User, ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
 

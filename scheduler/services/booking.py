@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
-from scheduler.db import begin_write, core, is_sqlite
+from scheduler.db import begin_write, core, is_sqlite, plan_opaque
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import (
@@ -185,7 +185,9 @@ def _facts(patient_id: int, practitioner_id: int, treatment_id: int, day: date) 
 def _conflicts_statement(excluding: bool):
     """The statement `_conflicts` runs, built once (parameters: practitioner_id, patient_id,
     starts_at, ends_at, scan_from = starts_at - MAX_LENGTH, and exclude_id when excluding)."""
-    starts_at, ends_at = bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
+    # planned once per connection, not at each booking (`plan_opaque`)
+    starts_at = plan_opaque(bindparam("starts_at", type_=UTCDateTime()))
+    ends_at = plan_opaque(bindparam("ends_at", type_=UTCDateTime()))
     off = select(literal(0).label("appointment"), null(), null(), TimeOff.starts_at, TimeOff.ends_at).where(
         TimeOff.practitioner_id == bindparam("practitioner_id"),
         TimeOff.starts_at < ends_at,
@@ -199,7 +201,7 @@ def _conflicts_statement(excluding: bool):
             Appointment.patient_id == bindparam("patient_id"),
         ),
         Appointment.status.in_(OCCUPYING),
-        overlapping(starts_at, ends_at, bindparam("scan_from", type_=UTCDateTime())),
+        overlapping(starts_at, ends_at, plan_opaque(bindparam("scan_from", type_=UTCDateTime()))),
     )
     if excluding:
         appts = appts.where(Appointment.id != bindparam("exclude_id"))

@@ -272,3 +272,40 @@ def test_the_calendar_is_the_same_whatever_order_the_rows_come_in(app, clinic):
         shuffled = list(rows)
         random.Random(seed).shuffle(shuffled)
         assert grid._shown(tuple(shuffled), db.engine.dialect) == shown
+
+
+def test_postgresql_plans_the_calendar_and_the_booking_conflicts_once_per_connection(app, clinic):
+    """Prepared after five runs, the calendar's statement and the booking's conflicts get
+    PostgreSQL's generic plan instead of a new plan at each run (`plan_opaque`).
+
+    At a test's size PostgreSQL may choose the generic plan either way; at a million
+    appointments it chose custom plans until the window's bounds were hidden from the planner,
+    so the bounds must reach it as sub-selects."""
+    from datetime import timedelta
+
+    import pytest
+    from sqlalchemy import text
+
+    from scheduler.services import booking
+    from scheduler.web.reception import grid
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 11))
+    start, end = booking.day_bounds(TODAY)
+    at = london(TODAY, 15)
+    for _ in range(12):
+        grid.shown_between(start, end)
+        booking._conflicts(clinic.hart.id, clinic.olivia.id, clinic.migraine.id, at, at + timedelta(minutes=30), None)
+    plans = db.session.execute(
+        text("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE from_sql IS FALSE")
+    ).all()
+    calendar = [p for p in plans if "time_off" in p.statement and "treatments" in p.statement]
+    conflicts = [p for p in plans if "time_off" in p.statement and "sessions" in p.statement]
+    assert calendar and conflicts, plans
+    for p in calendar + conflicts:
+        assert p.generic_plans >= 1 and p.custom_plans <= 5, p
+        # every bound of the window, planned without its value
+        assert re.findall(r"starts_at [<>] \(SELECT \$\d+", p.statement), p.statement
+        assert not re.findall(r"(?:starts_at|ends_at) [<>] \$\d+", p.statement), p.statement
+    db.session.rollback()

@@ -29,7 +29,7 @@ from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
 from sqlalchemy import Text, and_, bindparam, cast, literal_column, null, select, union_all
 
-from scheduler.db import ConvertOnce, driver_rows, raw_instant
+from scheduler.db import ConvertOnce, driver_rows, plan_opaque, raw_instant
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, Practitioner, TimeOff, Treatment
@@ -186,8 +186,9 @@ A, TR = Appointment.__table__, Treatment.__table__
 
 
 def _window() -> tuple:
-    """The [start, end) bounds the calendar's statements take as parameters."""
-    return bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    """The [start, end) bounds the calendar's statements take as parameters (planned without
+    their values: `plan_opaque`)."""
+    return plan_opaque(bindparam("start", type_=UTCDateTime())), plan_opaque(bindparam("end", type_=UTCDateTime()))
 
 
 class Shown(NamedTuple):
@@ -240,7 +241,7 @@ def _shown_statement(by_ids: bool):
     appts = (
         select(literal_column(str(APPT)), null(), null(), raw_instant(A.c.starts_at), A.c.id, raw_instant(A.c.ends_at))
         .add_columns(A.c.practitioner_id, A.c.treatment_id, A.c.status, A.c.patient_name, null(), null())
-        .where(overlapping(start, end, bindparam("scan_from", type_=UTCDateTime())))
+        .where(overlapping(start, end, plan_opaque(bindparam("scan_from", type_=UTCDateTime()))))
     )
     treatments = select(literal_column(str(TREATMENT)), null(), TR.c.id, *[null()] * 5, TR.c.name, *[null()] * 3)
     if by_ids:

@@ -136,25 +136,22 @@ def test_the_signed_in_user_is_a_persistent_user_read_fresh_each_request(app, ma
         assert users.signed_in("1e3") is None and users.signed_in("") is None and users.signed_in("9" * 40) is None
 
 
-def test_the_token_user_is_a_persistent_user_and_a_revoked_token_none(app, make_user):
-    """users.user_for_token: a persistent User as for a signed-in page, or None once revoked."""
-    from sqlalchemy import inspect
-
-    from scheduler.models import ApiToken, User
+def test_the_token_user_is_the_callers_id_email_and_role_and_a_revoked_token_none(app, make_user):
+    """users.user_for_token: who is calling (what services read of an actor), or None once the
+    token is revoked, the user deactivated, or the token unknown."""
+    from scheduler.models import ApiToken
     from scheduler.services import users
 
-    admin = make_user("admin")
-    token = users.issue_token(admin, actor_label="test")
+    admin, desk = make_user("admin"), make_user("receptionist")
+    token, desk_token = users.issue_token(admin, actor_label="test"), users.issue_token(desk, actor_label="test")
     db.session.commit()
-    admin_id, email = admin.id, admin.email
-    db.session.remove()
-    user = users.user_for_token(token)
-    assert inspect(user).persistent and user.email == email and not db.session.dirty
-    assert users.user_for_token(token) is user
-    user.name = "Renamed"
+    caller = users.user_for_token(token)
+    assert (caller.id, caller.email, caller.is_admin) == (admin.id, admin.email, True)
+    assert not users.user_for_token(desk_token).is_admin
+    assert not db.session.new and not db.session.dirty  # nothing to write for a read
+    users.set_active(desk.id, False, actor=caller)
     db.session.commit()
-    assert db.session.query(User).count() == 1 and db.session.get(User, admin_id).name == "Renamed"
-    users.revoke_token(db.session.scalar(select(ApiToken.id)), actor=None)
+    assert users.user_for_token(desk_token) is None
+    users.revoke_token(db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id)), actor=None)
     db.session.commit()
-    db.session.remove()
     assert users.user_for_token(token) is None and users.user_for_token("csk_" + "x" * 300) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -108,7 +109,7 @@ def signed_in(user_id: str) -> User | None:
 
 
 def _loaded(row) -> User | None:
-    """A row of `_user_columns()` as a persistent User, as a query would leave it (attributes
+    """A row of `_user_statement()` as a persistent User, as a query would leave it (attributes
     loaded, no pending change, in the session's identity map), without the ORM's per-query work,
     which cost more than the round trip. The caller has checked that the identity map holds no
     User of that id."""
@@ -120,34 +121,44 @@ def _loaded(row) -> User | None:
     return user
 
 
-def _user_columns() -> list:
-    """The user's mapped columns, each labelled with its attribute's name."""
-    return [attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs]
-
-
 @cache
 def _user_statement():
-    """The user row by id (built once)."""
-    return select(*_user_columns()).where(User.id == bindparam("id"))
+    """The user row by id, its columns labelled with their attributes' names (built once)."""
+    columns = [attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs]
+    return select(*columns).where(User.id == bindparam("id"))
 
 
-def user_for_token(token: str) -> User | None:
+class Caller(NamedTuple):
+    """The staff member behind an API token, as the services read an actor (id, email, role).
+
+    Not a User: an API request only acts as someone, and making the ORM object on every request
+    cost more than reading its row.
+    """
+
+    id: int
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this user may use admin endpoints."""
+        return self.role == "admin"
+
+
+def user_for_token(token: str) -> Caller | None:
     """The active user behind a bearer token, or None for an unknown or revoked one."""
     if not token or len(token) > 200:
         return None
     row = core(_token_user_statement(), {"digest": token_digest(token)}).first()
-    if row is None:
-        return None
-    known = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([row.id]))
-    return known if known is not None else _loaded(row)
+    return None if row is None else Caller(*row)
 
 
 @cache
 def _token_user_statement():
-    """The active user of an unrevoked token with a given digest, as `_loaded` takes it: every
-    API request asks this, so the statement is built once."""
+    """The active user of an unrevoked token with a given digest: every API request asks this,
+    so the statement is built once."""
     return (
-        select(*_user_columns())
+        select(User.id, User.email, User.role)
         .join_from(User, ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )

@@ -246,10 +246,9 @@ def core(stmt, params=None):
     """Runs a statement on the session's connection as Core, for statements on hot paths that
     read or write plain columns: the same rows as `db.session.execute`, without the ORM's
     per-statement work (which cost a booking as much as its round trips). Pending ORM changes
-    are flushed first, as the session's autoflush would."""
+    are flushed first, as the session's autoflush would (a flush with nothing pending is free)."""
     session = db.session()
-    if session.new or session.dirty or session.deleted:
-        session.flush()
+    session.flush()
     return session.connection().execute(stmt, params)
 
 
@@ -278,10 +277,11 @@ class ConvertOnce(dict):
 
     def __init__(self, column, dialect):
         super().__init__()
-        if isinstance(column, raw_instant):
-            self._convert = _from_micros if dialect.name == "postgresql" else _instant_processor(dialect)
+        if isinstance(column, raw_instant) and dialect.name == "postgresql":
+            self._convert = _from_micros
         else:
-            self._convert = column.type.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
+            type_ = column.column_type if isinstance(column, raw_instant) else column.type
+            self._convert = type_.dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
 
     def __missing__(self, raw):
         value = self[raw] = self._convert(raw)
@@ -301,10 +301,10 @@ class raw_instant(FunctionElement):  # noqa: N801 (used like a SQL function)
     type = BigInteger()
     inherit_cache = True
 
-
-@compiles(raw_instant)
-def _raw_instant(element, compiler, **kw) -> str:
-    return compiler.process(element.clauses, **kw)
+    def __init__(self, column):
+        super().__init__(column)
+        #: the column's own type, which converts the stored value where it is read as stored
+        self.column_type = column.type
 
 
 @compiles(raw_instant, "postgresql")
@@ -318,13 +318,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _from_micros(micros: int | None) -> datetime | None:
     """An aware UTC instant from microseconds since the epoch."""
     return None if micros is None else _EPOCH + timedelta(microseconds=micros)
-
-
-def _instant_processor(dialect):
-    """How UTCDateTime turns this dialect's raw value into an aware UTC instant."""
-    from scheduler.models.base import UTCDateTime
-
-    return UTCDateTime().dialect_impl(dialect).result_processor(dialect, None) or (lambda v: v)
 
 
 class plan_opaque(FunctionElement):  # noqa: N801 (used like a SQL function)
@@ -350,8 +343,10 @@ class plan_opaque(FunctionElement):  # noqa: N801 (used like a SQL function)
         self.type = value.type
 
 
+@compiles(raw_instant)
 @compiles(plan_opaque)
-def _plan_opaque(element, compiler, **kw) -> str:
+def _as_the_value(element, compiler, **kw) -> str:
+    """Outside PostgreSQL both are the value they wrap."""
     return compiler.process(element.clauses, **kw)
 
 

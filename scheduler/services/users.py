@@ -96,29 +96,23 @@ def issue_token(user: User, *, actor: User | None = None, actor_label: str | Non
 def signed_in(user_id: str) -> User | None:
     """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
 
-    Every staff page asks this before anything else: the row is read with a statement built once
-    and made a persistent User by `_loaded`. It is read fresh on each request, so a deactivation
-    or a change of role counts from the next page.
+    Every staff page asks this before anything else. The row is read with a statement built once
+    and made a persistent User as a query would leave it (attributes loaded, no pending change,
+    in the session's identity map), without the ORM's per-query work, which cost more than the
+    round trip. It is read fresh on each request, so a deactivation or a change of role counts
+    from the next page.
     """
     if not user_id.isdigit() or len(user_id) > 18:
         return None
-    known = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
-    if known is None:
-        known = _loaded(core(_user_statement(), {"id": int(user_id)}).first())
-    return known if known is not None and known.active else None
-
-
-def _loaded(row) -> User | None:
-    """A row of `_user_statement()` as a persistent User, as a query would leave it (attributes
-    loaded, no pending change, in the session's identity map), without the ORM's per-query work,
-    which cost more than the round trip. The caller has checked that the identity map holds no
-    User of that id."""
-    if row is None:
-        return None
-    user = User(**row._asdict())
-    make_transient_to_detached(user)
-    db.session.add(user)
-    return user
+    user = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
+    if user is None:
+        row = core(_user_statement(), {"id": int(user_id)}).first()
+        if row is None:
+            return None
+        user = User(**row._asdict())
+        make_transient_to_detached(user)
+        db.session.add(user)
+    return user if user.active else None
 
 
 @cache

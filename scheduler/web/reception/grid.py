@@ -212,10 +212,10 @@ def _shown_statement(by_ids: bool):
     name (the appointment's own copy, `patient_name`: a join to the patients cost an index probe
     per appointment, most of the statement's work), and the treatments' names. The treatments are
     rows of their own rather than joined to each appointment, where the database re-read them
-    once per appointment. The rows are put in
-    order by `_shown`, once per distinct set: sorting a compound SELECT cost SQLite more than the
-    rest of the statement. The times are `raw_instant`s (integers on PostgreSQL, converted once per
-    distinct value). Each part puts its values in the same twelve columns, typed alike:
+    once per appointment. The rows are put in order by `_shown`, once per distinct set: sorting a
+    compound SELECT cost SQLite more than the rest of the statement. The times are `raw_instant`s
+    (integers on PostgreSQL, converted once per distinct value). Each part puts its values in the
+    same twelve columns, typed alike:
 
         kind, name, id, starts_at, id2, ends_at, practitioner_id, treatment_id, text1, text2, text3, active
         STAFF      practitioner   time off        -               -             reason  hours  -      active

@@ -6,7 +6,7 @@ Every operation flushes and leaves the commit to its caller (one request, one co
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, bindparam, cast, exists, func, insert, literal, null, or_, select, true, union_all
@@ -14,8 +14,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
-from scheduler.db import begin_write, core, is_sqlite, plan_opaque
+from scheduler.db import begin_write, is_sqlite, plan_opaque
 from scheduler.domain import lifecycle, safety, slots
+from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import (
     OCCUPYING,
@@ -133,9 +134,8 @@ class Facts(NamedTuple):
     last_of_product: date | None
 
 
-@cache
 def _facts_statement():
-    """The statement `_facts` runs, built once (parameters: patient_id, practitioner_id, treatment_id, day)."""
+    """The statement `_facts` runs (parameters: patient_id, practitioner_id, treatment_id, day)."""
     same_product = aliased(Treatment)
     last = (
         select(func.max(TreatmentSession.performed_on))
@@ -170,10 +170,9 @@ def _facts_statement():
 
 def _facts(patient_id: int, practitioner_id: int, treatment_id: int, day: date) -> Facts:
     """The booking's facts in one statement, or a 422 naming the first reference that does not exist."""
-    found = core(
-        _facts_statement(),
-        {"patient_id": patient_id, "practitioner_id": practitioner_id, "treatment_id": treatment_id, "day": day},
-    ).first()
+    found = _FACTS.first(
+        {"patient_id": patient_id, "practitioner_id": practitioner_id, "treatment_id": treatment_id, "day": day}
+    )
     if found is None:  # say which one is missing, in the order of the fields
         _get(Patient, patient_id, "patient_id", "patient")
         _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
@@ -181,9 +180,8 @@ def _facts(patient_id: int, practitioner_id: int, treatment_id: int, day: date) 
     return Facts(*found)
 
 
-@cache
 def _conflicts_statement(excluding: bool):
-    """The statement `_conflicts` runs, built once (parameters: practitioner_id, patient_id,
+    """The statement `_conflicts` runs (parameters: practitioner_id, patient_id,
     starts_at, ends_at, scan_from = starts_at - MAX_LENGTH, and exclude_id when excluding)."""
     # planned once per connection, not at each booking (`plan_opaque`)
     starts_at = plan_opaque(bindparam("starts_at", type_=UTCDateTime()))
@@ -213,6 +211,11 @@ def _conflicts_statement(excluding: bool):
         )
     )
     return union_all(off, appts, sessions)
+
+
+#: the booking's reads, on the driver's cursor: every booking runs both
+_FACTS = DriverStatement(_facts_statement)
+_CONFLICTS = {excluding: DriverStatement(partial(_conflicts_statement, excluding)) for excluding in (False, True)}
 
 
 class Conflicts(NamedTuple):
@@ -252,7 +255,7 @@ def _conflicts(
     )
     if exclude_id is not None:
         params["exclude_id"] = exclude_id
-    rows = core(_conflicts_statement(exclude_id is not None), params).all()
+    rows = _CONFLICTS[exclude_id is not None].rows(params)
     taken, busy = _overlaps([r for r in rows if r[0] == 1], practitioner_id, patient_id)
     return Conflicts([(r[3], r[4]) for r in rows if r[0] == 0], taken, busy, any(r[0] == 2 for r in rows))
 
@@ -363,12 +366,6 @@ class Who(NamedTuple):
     is_admin: bool
 
 
-@cache
-def _sqlite_insert_statement():
-    """INSERT INTO appointments ... RETURNING id (SQLite: the emails and events follow on their own)."""
-    return insert(Appointment.__table__).returning(Appointment.id)
-
-
 #: the columns of a booking's emails (reminder_rows.new_row) and audit events (audit.row) but the
 #: appointment's id, which the insert supplies
 _EMAIL_COLUMNS = (
@@ -376,9 +373,51 @@ _EMAIL_COLUMNS = (
     "attempts", "message_id", "created_at", "updated_at",
 )  # fmt: skip
 _EVENT_COLUMNS = ("at", "action", "entity_type", "actor_id", "actor", "details")
+#: what each table's rows are: parameter prefix, the column linking to the appointment, the others
+_ROWS = {
+    "r": (Reminder.__table__, "appointment_id", _EMAIL_COLUMNS),
+    "e": (AuditEvent.__table__, "entity_id", _EVENT_COLUMNS),
+}
+
+
+def _param(prefix: str, column, *, cast_: bool = False) -> Any:
+    """The parameter `<prefix><column name>` of the column's type; cast to it in SQL where a NULL
+    would otherwise have no type (PostgreSQL's UNION of SELECTs)."""
+    value = bindparam(f"{prefix}{column.name}", type_=column.type)
+    return cast(value, column.type) if cast_ else value
+
+
+def _appointment_columns() -> list:
+    table = Appointment.__table__
+    return [c for c in table.c if c.name != "id" and c.name not in DATABASE_KEPT]
+
+
+def _sqlite_appointment_statement():
+    """INSERT INTO appointments ... RETURNING id (parameters a_<column>)."""
+    table = Appointment.__table__
+    return insert(table).values({c.name: _param("a_", c) for c in _appointment_columns()}).returning(table.c.id)
+
+
+def _sqlite_rows_statement(prefix: str, count: int):
+    """INSERT INTO reminders or audit_events ... VALUES (...), ... of `count` rows of one appointment
+    (parameters: appointment_id, and <prefix><i>_<column>)."""
+    table, link, names = _ROWS[prefix]
+    rows = [
+        {link: bindparam("appointment_id", type_=table.c[link].type)}
+        | {n: _param(f"{prefix}{i}_", table.c[n]) for n in names}
+        for i in range(count)
+    ]
+    return insert(table).values(rows)
+
+
+_SQLITE_APPOINTMENT = DriverStatement(_sqlite_appointment_statement)
 
 
 @cache
+def _sqlite_rows(prefix: str, count: int) -> DriverStatement:
+    return DriverStatement(partial(_sqlite_rows_statement, prefix, count))
+
+
 def _postgresql_insert_statement(emails: int, events: int):
     """The appointment, its emails and its audit events in one statement (one round trip):
 
@@ -388,32 +427,46 @@ def _postgresql_insert_statement(emails: int, events: int):
         SELECT id FROM a
 
     When the overlap constraints refuse the appointment, `a` is empty and so are the others.
-    Every parameter is cast to its column's type (a NULL in a UNION has none of its own).
+    Parameters: a_<column>, r<i>_<column> and e<i>_<column>.
     """
     table = Appointment.__table__
-    columns = [c for c in table.c if c.name != "id" and c.name not in DATABASE_KEPT]
     a = (
         pg_insert(table)
-        .values({c.name: cast(bindparam(f"a_{c.name}", type_=c.type), c.type) for c in columns})
+        .values({c.name: _param("a_", c, cast_=True) for c in _appointment_columns()})
         .on_conflict_do_nothing()
         .returning(table.c.id)
         .cte("a")
     )
 
-    def rows_from_a(target, link: str, names: tuple[str, ...], prefix: str, count: int):
-        def param(i: int, name: str):
-            return cast(bindparam(f"{prefix}{i}_{name}", type_=target.c[name].type), target.c[name].type)
-
-        selects = [select(a.c.id, *(param(i, n) for n in names)) for i in range(count)]
+    def rows_from_a(prefix: str, count: int):
+        target, link, names = _ROWS[prefix]
+        selects = [
+            select(a.c.id, *(_param(f"{prefix}{i}_", target.c[n], cast_=True) for n in names)) for i in range(count)
+        ]
         source = selects[0] if count == 1 else union_all(*selects)
         return insert(target).from_select([link, *names], source, include_defaults=False)
 
     stmt = select(a.c.id)
     if emails:
-        stmt = stmt.add_cte(rows_from_a(Reminder.__table__, "appointment_id", _EMAIL_COLUMNS, "r", emails).cte("r"))
+        stmt = stmt.add_cte(rows_from_a("r", emails).cte("r"))
     if events:
-        stmt = stmt.add_cte(rows_from_a(AuditEvent.__table__, "entity_id", _EVENT_COLUMNS, "e", events).cte("e"))
+        stmt = stmt.add_cte(rows_from_a("e", events).cte("e"))
     return stmt
+
+
+@cache
+def _postgresql_insert(emails: int, events: int) -> DriverStatement:
+    return DriverStatement(partial(_postgresql_insert_statement, emails, events))
+
+
+def _row_params(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows of emails or audit events as the insert statements' parameters."""
+    names = _ROWS[prefix][2]
+    params = {}
+    for i, row in enumerate(rows):
+        assert len(row) == len(names) + 1, "a column the booking's insert does not know"
+        params.update({f"{prefix}{i}_{n}": row[n] for n in names})
+    return params
 
 
 def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events: list[dict[str, Any]]) -> int:
@@ -425,18 +478,15 @@ def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events
     the overlap is read again to say which one. No savepoint, and the caller's transaction stays
     usable. On SQLite the write lock held since the check makes it final.
     """
+    appointment = {f"a_{k}": v for k, v in values.items()}
     if is_sqlite():
-        new_id = core(_sqlite_insert_statement(), values).scalar_one()
-        if emails:
-            core(insert(Reminder.__table__), [e | {"appointment_id": new_id} for e in emails])
-        core(insert(AuditEvent.__table__), [e | {"entity_id": new_id} for e in events])
+        new_id = _SQLITE_APPOINTMENT.scalar(appointment)
+        for prefix, rows in (("r", emails), ("e", events)):
+            if rows:
+                _sqlite_rows(prefix, len(rows)).rows({"appointment_id": new_id} | _row_params(prefix, rows))
         return new_id
-    params = {f"a_{k}": v for k, v in values.items()}
-    for prefix, rows, names in (("r", emails, _EMAIL_COLUMNS), ("e", events, _EVENT_COLUMNS)):
-        for i, row in enumerate(rows):
-            assert len(row) == len(names) + 1, "a column the one-statement insert does not know"
-            params.update({f"{prefix}{i}_{n}": row[n] for n in names})
-    new_id = core(_postgresql_insert_statement(len(emails), len(events)), params).scalar()
+    params = appointment | _row_params("r", emails) | _row_params("e", events)
+    new_id = _postgresql_insert(len(emails), len(events)).scalar(params)
     if new_id is None:
         found = _conflicts(
             values["practitioner_id"],

@@ -12,6 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.db import core
+from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import ROLES, ApiToken, User
 from scheduler.services import audit, clock
@@ -143,19 +144,21 @@ def user_for_token(token: str) -> Caller | None:
     """The active user behind a bearer token, or None for an unknown or revoked one."""
     if not token or len(token) > 200:
         return None
-    row = core(_token_user_statement(), {"digest": token_digest(token)}).first()
+    row = _TOKEN_USER.first({"digest": token_digest(token)})
     return None if row is None else Caller(*row)
 
 
-@cache
 def _token_user_statement():
     """The active user of an unrevoked token with a given digest: every API request asks this,
-    so the statement is built once."""
+    so it runs on the driver's cursor (`DriverStatement`)."""
     return (
         select(User.id, User.email, User.role)
         .join_from(User, ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
+
+
+_TOKEN_USER = DriverStatement(_token_user_statement)
 
 
 def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:

@@ -1,0 +1,166 @@
+"""DriverStatement: a statement run on the driver's cursor reads and writes what SQLAlchemy's
+execution would, in the session's transaction, and fails as it would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, create_engine, event, func, insert, literal, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import NullPool
+
+from scheduler.db import core
+from scheduler.driver import DriverStatement
+from scheduler.extensions import db
+from scheduler.models import AuditEvent, Patient, Practitioner, TimeOff, Treatment
+
+
+def _time_off_statement():
+    return (
+        select(TimeOff.starts_at, TimeOff.ends_at, TimeOff.reason, literal(7).label("seven"))
+        .where(TimeOff.practitioner_id == bindparam("practitioner_id"), TimeOff.reason.in_(["leave", "course"]))
+        .order_by(TimeOff.starts_at)
+    )
+
+
+def test_rows_are_what_sqlalchemy_reads(app, make_practitioner):
+    """Instants (either side of a clock change, with microseconds), constant IN lists and
+    literals, and NULLs come back as SQLAlchemy's own execution returns them."""
+    prac = make_practitioner()
+    starts = [
+        datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC),
+    ]
+    for at, reason in zip(starts, ["leave", "course", "other"], strict=True):
+        db.session.add(TimeOff(practitioner_id=prac.id, starts_at=at, ends_at=at + timedelta(hours=2), reason=reason))
+    db.session.commit()
+    statement = DriverStatement(_time_off_statement)
+    params = {"practitioner_id": prac.id}
+    rows = statement.rows(params)
+    assert rows == [tuple(r) for r in core(_time_off_statement(), params)]
+    assert [r[0] for r in rows] == starts[:2] and all(r[0].tzinfo is not None for r in rows)
+    assert [r[2:] for r in rows] == [("leave", 7), ("course", 7)]
+    assert statement.rows(params) == rows  # compiled once, the same the second time
+    assert statement.rows({"practitioner_id": prac.id + 1}) == []
+    db.session.rollback()
+
+
+def test_booleans_json_and_dates_are_converted_by_their_types(app, make_practitioner, make_treatment):
+    """SQLite returns 0/1, JSON text and ISO dates; the types' result processors make them values."""
+    prac = make_practitioner()
+    make_treatment()
+    statement = DriverStatement(
+        lambda: select(
+            Practitioner.active,
+            Practitioner.working_hours,
+            func.date(bindparam("day", type_=Treatment.created_at.type)),
+        ).where(Practitioner.id == bindparam("id"))
+    )
+    active, hours, _day = statement.first({"id": prac.id, "day": datetime(2027, 1, 1, tzinfo=UTC)})
+    assert active is True
+    assert isinstance(hours, dict) and hours == db.session.get(Practitioner, prac.id).working_hours
+    dated = DriverStatement(lambda: select(bindparam("d", type_=Patient.date_of_birth.type)))
+    assert dated.scalar({"d": date(1980, 2, 29)}) in (date(1980, 2, 29), "1980-02-29")
+    db.session.rollback()
+
+
+def test_binds_go_through_their_types(app):
+    """A naive datetime is refused by UTCDateTime's bind processing, as the ORM refuses it."""
+    statement = DriverStatement(
+        lambda: select(TimeOff.id).where(TimeOff.starts_at < bindparam("at", type_=TimeOff.starts_at.type))
+    )
+    assert statement.rows({"at": datetime(2027, 1, 1, tzinfo=UTC)}) == []
+    with pytest.raises(ValueError, match="naive datetime"):
+        statement.rows({"at": datetime(2027, 1, 1)})
+    db.session.rollback()
+
+
+def test_the_parameters_must_be_the_statements_own(app):
+    statement = DriverStatement(lambda: select(Patient.id).where(Patient.id == bindparam("id")))
+    with pytest.raises(TypeError, match="expected"):
+        statement.rows({"ident": 1})
+    with pytest.raises(TypeError, match="expected"):
+        statement.rows({"id": 1, "extra": 2})
+    db.session.rollback()
+
+
+def test_writes_join_the_sessions_transaction_after_a_flush(app, make_patient):
+    """Pending ORM changes are written first; the statement's own write is rolled back with the session."""
+    make_patient()
+    db.session.add(Patient(first_name="Una", last_name="Pending"))
+    count = DriverStatement(lambda: select(func.count()).select_from(Patient).where(Patient.id > bindparam("after")))
+    assert count.scalar({"after": 0}) == 2
+    write = DriverStatement(
+        lambda: insert(AuditEvent.__table__).values(
+            at=bindparam("at", type_=AuditEvent.at.type),
+            action=bindparam("action"),
+            entity_type="patient",
+            actor="test",
+            details=bindparam("details", type_=AuditEvent.details.type),
+        )
+    )
+    assert write.rows({"at": datetime.now(UTC), "action": "x.y", "details": {"a": [1, "b"]}}) == []
+    assert db.session.scalars(select(AuditEvent.details)).one() == {"a": [1, "b"]}
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Patient)) == 1
+
+
+def test_cursor_listeners_see_the_statement(app):
+    """Tracing and tests that listen on the engine see these statements too."""
+    seen = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        seen.append((statement, parameters))
+
+    statement = DriverStatement(lambda: select(Patient.id).where(Patient.id == bindparam("id")))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        statement.rows({"id": 41})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    seen = [s for s in seen if s[0] != "BEGIN"]  # SQLite's, issued by the session
+    assert len(seen) == 1 and seen[0][0].startswith("SELECT patients.id")
+    assert 41 in (seen[0][1].values() if isinstance(seen[0][1], dict) else seen[0][1])
+    db.session.rollback()
+
+
+def test_a_driver_error_is_sqlalchemys_and_the_session_recovers(app):
+    """A constraint failure is raised as SQLAlchemy's IntegrityError (what handlers catch)."""
+    statement = DriverStatement(
+        lambda: insert(TimeOff.__table__).values(
+            practitioner_id=bindparam("practitioner_id"),
+            starts_at=bindparam("at", type_=TimeOff.starts_at.type),
+            ends_at=bindparam("at", type_=TimeOff.starts_at.type),
+        )
+    )
+    with pytest.raises(IntegrityError) as failed:
+        statement.rows({"practitioner_id": 999_999, "at": datetime(2027, 1, 1, tzinfo=UTC)})
+    assert failed.value.orig is not None and not failed.value.connection_invalidated
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(TimeOff)) == 0
+
+
+def test_a_dropped_connection_is_invalidated_and_the_next_request_reconnects(app, make_patient):
+    """A server that went away: the error says the connection was invalidated, the pool throws it
+    away, and the next transaction opens a new one."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL backend can be terminated; a SQLite file cannot go away")
+    make_patient()
+    statement = DriverStatement(lambda: select(Patient.id).where(Patient.id > bindparam("after")))
+    assert len(statement.rows({"after": 0})) == 1
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.commit()
+    other = create_engine(db.engine.url, poolclass=NullPool)  # not a connection of the session's pool
+    with other.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+    with pytest.raises(DBAPIError) as failed:
+        statement.rows({"after": 0})
+    assert failed.value.connection_invalidated
+    db.session.rollback()
+    assert len(statement.rows({"after": 0})) == 1
+    assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid
+    db.session.rollback()

@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -58,11 +58,37 @@ def _begin(conn) -> None:
         if immediate:
             _writers_queue(conn)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    elif conn.dialect.name == "postgresql" and has_request_context() and request.method in READING:
+    elif conn.dialect.name == "postgresql" and has_request_context() and _reads_in_autocommit():
         dbapi_conn = conn.connection.dbapi_connection
         if not dbapi_conn.autocommit:
             dbapi_conn.autocommit = True
             conn.connection.info[READ_AUTOCOMMIT] = True
+
+
+def _reads_in_autocommit() -> bool:
+    """A reading request, or a view that writes in one statement (`ONE_STATEMENT_WRITE`)."""
+    if request.method in READING:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, ONE_STATEMENT_WRITE, False)
+
+
+#: attribute of a view whose reads run in autocommit on PostgreSQL and whose write is one
+#: statement, a transaction of its own; a write of more statements asks for `one_transaction()`
+#: first. Saves the BEGIN and COMMIT round trips of the API's booking.
+ONE_STATEMENT_WRITE = "one_statement_write"
+
+
+def one_transaction() -> None:
+    """From here, the session's statements run in one transaction, committed (or rolled back) by
+    the session: for a `ONE_STATEMENT_WRITE` view that finds it must write more than one statement.
+    Elsewhere, and on SQLite, they already do."""
+    conn = db.session().connection()
+    if not conn.connection.info.get(READ_AUTOCOMMIT):
+        return
+    dbapi_conn = conn.connection.dbapi_connection
+    if dbapi_conn.autocommit:
+        dbapi_conn.autocommit = False  # psycopg sends BEGIN before the next statement
 
 
 #: how long a writer waits for its turn before giving up as SQLite would ("database is locked")
@@ -73,6 +99,8 @@ WRITERS_WAIT_SECONDS = 15.0
 WRITERS_POLL = 0.0002
 #: a pooled SQLite connection's place in the writers' queue: its lock file descriptor, and whether it holds it
 QUEUE_FD, QUEUE_HELD = "sqlite_writers_fd", "sqlite_writers_held"
+#: a pooled SQLite connection whose read transaction `begin_write` made a writer (until checkin)
+WRITING = "sqlite_writing"
 _in_process: dict[str, threading.Lock] = {}
 _in_process_guard = threading.Lock()
 
@@ -128,12 +156,14 @@ def _leave_writers_queue(record) -> None:
 def _writer_done(_dbapi_conn, record) -> None:
     """A writer's turn ends when its connection is back in the pool (after its commit or rollback)."""
     if record is not None:
+        record.info.pop(WRITING, None)
         _leave_writers_queue(record)
 
 
 @event.listens_for(Pool, "close")
 def _writer_closed(_dbapi_conn, record) -> None:
     if record is not None:
+        record.info.pop(WRITING, None)
         _leave_writers_queue(record)
         fd = record.info.pop(QUEUE_FD, None)
         if fd is not None:
@@ -210,13 +240,25 @@ def begin_write() -> None:
     session = db.session()
     if not is_sqlite():
         return
-    if session.in_transaction():
-        if session.connection().get_execution_options().get(IMMEDIATE):
-            return
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() must be called before any change is made")
-        session.rollback()
-    session.connection(execution_options={IMMEDIATE: True})
+    if not session.in_transaction():
+        session.connection(execution_options={IMMEDIATE: True})
+        return
+    conn = session.connection()
+    record = conn.connection
+    if conn.get_execution_options().get(IMMEDIATE) or record.info.get(WRITING):
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_write() must be called before any change is made")
+    # The read transaction becomes the writer on the same connection, as a rollback and a new
+    # transaction of the session would make it, without giving the connection back to the pool
+    # and taking it out again: what was read before is read again (expired), under the lock.
+    session.expire_all()
+    dbapi_conn = record.dbapi_connection
+    if dbapi_conn.in_transaction:
+        dbapi_conn.execute("ROLLBACK")
+    _writers_queue(conn)
+    dbapi_conn.execute("BEGIN IMMEDIATE")
+    record.info[WRITING] = True
 
 
 def register(app) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
@@ -174,4 +176,39 @@ def test_core_flushes_pending_changes_first_as_the_session_would(app, make_patie
     db.session.add(Patient(first_name="Una", last_name="Flushed"))  # pending, not yet written
     assert core(select(func.count()).select_from(Patient)).scalar_one() == 2
     assert core(select(Patient.last_name).where(Patient.first_name == "Una")).scalar_one() == "Flushed"
+    db.session.rollback()
+
+
+def test_sqlite_a_read_transaction_becomes_the_writer_in_place(app, make_patient):
+    """begin_write after reads: the same connection ends its read transaction and begins
+    IMMEDIATE (holding the writers' turn), what was loaded is read again, and once the commit
+    gives the connection back the next transaction reads without the lock again."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite")
+    from sqlalchemy import inspect
+
+    from scheduler import db as sessions
+    from scheduler.db import begin_write
+
+    patient = make_patient()
+    patient = db.session.get(Patient, patient.id)  # loaded in a read transaction
+    conn = db.session.connection()
+    dbapi_conn = conn.connection.dbapi_connection
+    assert dbapi_conn.in_transaction and not conn.connection.info.get(sessions.WRITING)
+    begin_write()
+    assert db.session.connection().connection.dbapi_connection is dbapi_conn
+    assert inspect(patient).expired  # read again under the lock
+    assert conn.connection.info[sessions.WRITING] and conn.connection.info[sessions.QUEUE_HELD]
+    begin_write()  # a second call changes nothing
+    with pytest.raises(sqlite3.OperationalError, match="locked"):  # another writer must wait
+        other = sqlite3.connect(db.engine.url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+    patient.last_name = "Written"
+    db.session.commit()
+    assert db.session.get(Patient, patient.id).last_name == "Written"
+    conn = db.session.connection()
+    assert not conn.connection.info.get(sessions.WRITING) and not conn.connection.info.get(sessions.QUEUE_HELD)
     db.session.rollback()

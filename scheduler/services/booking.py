@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
-from scheduler.db import begin_write, is_sqlite, plan_opaque
+from scheduler.db import begin_write, is_sqlite, one_transaction, plan_opaque
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.driver import DriverStatement
 from scheduler.extensions import db
@@ -515,6 +515,10 @@ def book(
     Every API and desk booking comes here, so it is written as a few Core statements: the facts,
     the conflicts, the appointment, its emails and its audit events, in that order. The returned
     appointment is attached to the session as if it had been loaded.
+
+    From the API on PostgreSQL (`ONE_STATEMENT_WRITE`), the reads run in autocommit and the
+    one-statement insert is a transaction of its own; a patient with sessions of the treatment
+    also has their tracks reconciled, so the insert and that are made one transaction first.
     """
     from scheduler.services import planning, reminder_rows
 
@@ -573,6 +577,8 @@ def book(
         starts_at=starts_at,
         override_reason=override_reason,
     )
+    if found.has_sessions:  # the insert and the reconcile below are one transaction
+        one_transaction()
     appt_id = _insert_booking(values, emails, events)
     if planning.wakes_the_sender(ops["confirmation"]):
         db.session.info[planning.WAKE_FLAG] = True

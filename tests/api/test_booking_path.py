@@ -174,3 +174,58 @@ def test_sqlite_the_rows_are_made_before_the_write_lock_and_the_slot_judged_unde
     assert ("slot read", True) in held, held
     assert not any(h for name, h in held if name != "slot read"), held
     assert not holding()  # the turn ended with the commit
+
+
+def _transaction_at_insert(monkeypatch) -> list[tuple[bool, str]]:
+    """Spies, at each booking insert on PostgreSQL, whether the connection is in autocommit and
+    its transaction status."""
+    seen: list[tuple[bool, str]] = []
+    real = booking_service._insert_booking
+
+    def spy(*args):
+        dbapi_conn = db.session.connection().connection.dbapi_connection
+        seen.append((dbapi_conn.autocommit, dbapi_conn.info.transaction_status.name))
+        return real(*args)
+
+    monkeypatch.setattr(booking_service, "_insert_booking", spy)
+    return seen
+
+
+def test_an_api_booking_on_postgresql_is_one_statement_without_begin_or_commit(reception_api, world, monkeypatch):
+    """The reads run in autocommit and the insert (appointment, emails, audit event) is a
+    transaction of its own: two round trips fewer than BEGIN ... COMMIT."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's transactions are in-process")
+    seen = _transaction_at_insert(monkeypatch)
+    appt = book(reception_api, world, tue(9))
+    assert seen == [(True, "IDLE")]
+    db.session.rollback()
+    assert db.session.get(Appointment, appt["id"]) is not None
+    assert len(_stored(appt["id"])) == 2
+
+
+def test_a_booking_that_also_reconciles_tracks_is_one_transaction(reception_api, world, monkeypatch):
+    """A patient with sessions of the treatment: the insert and the reconcile commit together, so
+    a failure in the reconcile leaves no appointment and the re-treatment reminders as they were."""
+    resp = reception_api.post(
+        f"/patients/{world.patient}/sessions",
+        json={"treatment_id": world.migraine, "performed_on": "2026-12-01"},
+    )
+    assert resp.status_code == 201, resp.get_json()
+    seen = _transaction_at_insert(monkeypatch)
+
+    def broken(*_args):
+        db.session.flush()
+        raise RuntimeError("reconcile failed")
+
+    monkeypatch.setattr(planning, "reconcile_tracks", broken)
+    resp = reception_api.post("/appointments", json=booking(world, london(date(2027, 3, 9), 10)))
+    assert resp.status_code == 500
+    if db.engine.dialect.name == "postgresql":
+        assert seen == [(False, "IDLE")]  # not in autocommit: psycopg sends BEGIN with the insert
+    db.session.rollback()
+    assert db.session.scalar(select(Appointment.id).where(Appointment.patient_id == world.patient)) is None
+    retreatment = select(Reminder.status).where(Reminder.patient_id == world.patient, Reminder.kind == "retreatment")
+    assert set(db.session.scalars(retreatment)) == {"pending"}
+    monkeypatch.undo()
+    book(reception_api, world, london(date(2027, 3, 9), 10))  # the connection is usable afterwards

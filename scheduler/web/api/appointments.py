@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from scheduler.db import WRITES_LATE
+from scheduler.db import ONE_STATEMENT_WRITE, WRITES_LATE
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.models.appointment import MAX_LENGTH
@@ -78,6 +78,10 @@ def create_appointment(user, body: AppointmentIn):
 
 
 setattr(create_appointment, WRITES_LATE, True)  # booking.book takes SQLite's write lock after its reads
+# On PostgreSQL the booking reads, then writes the appointment, its emails and its audit event
+# in one statement: no BEGIN and COMMIT around them (booking.book opens a transaction when it
+# must write more).
+setattr(create_appointment, ONE_STATEMENT_WRITE, True)
 
 
 @endpoint(

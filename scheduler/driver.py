@@ -107,10 +107,12 @@ class _Compiled:
             if conn.dispatch.before_cursor_execute:
                 conn.dispatch.before_cursor_execute(conn, cursor, self.sql, args, None, False)
             cursor.execute(self.sql, args)
-            found = cursor.fetchall() if cursor.description is not None else []
+            # a statement without columns returns no rows; the description (which psycopg makes
+            # anew at each look) is read once, for the result processors
+            found = cursor.fetchall() if self.types else []
             if conn.dispatch.after_cursor_execute:
                 conn.dispatch.after_cursor_execute(conn, cursor, self.sql, args, None, False)
-            if self.results is None and cursor.description is not None:
+            if self.results is None and self.types:
                 self.results = self._result_processors(cursor.description)
         except self.error as exc:
             invalidated = self.dialect.is_disconnect(exc, dbapi_conn, cursor)

@@ -34,6 +34,7 @@ from scheduler.models.appointment import DATABASE_KEPT, MAX_LENGTH, overlapping
 from scheduler.models.base import UTCDateTime, utcnow
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
+from scheduler.services.users import Caller
 
 #: names of the PostgreSQL exclusion constraints (see the migration) and their API codes
 OVERLAP_CONSTRAINTS = {
@@ -501,6 +502,23 @@ def _insert_booking(values: dict[str, Any], emails: list[dict[str, Any]], events
     return new_id
 
 
+class Booked(NamedTuple):
+    """A new appointment's row, as `book_row` returns it."""
+
+    id: int
+    patient_id: int
+    practitioner_id: int
+    treatment_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    override_reason: str | None
+    cancel_reason: str | None
+    booked_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
 def book(
     *,
     patient_id: int,
@@ -510,11 +528,36 @@ def book(
     actor: User | None,
     override_reason: str | None = None,
 ) -> Appointment:
+    """`book_row`, returning the appointment attached to the session as if it had been loaded
+    (for pages that go on to its patient, treatment and practitioner)."""
+    row = book_row(
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
+        starts_at=starts_at,
+        actor=actor,
+        override_reason=override_reason,
+    )
+    appt = Appointment(**row._asdict())
+    make_transient_to_detached(appt)
+    db.session.add(appt)
+    return appt
+
+
+def book_row(
+    *,
+    patient_id: int,
+    practitioner_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    actor: User | Caller | None,
+    override_reason: str | None = None,
+) -> Booked:
     """Books an appointment after checking hours, overlaps and the safety interval.
 
     Every API and desk booking comes here, so it is written as a few Core statements: the facts,
-    the conflicts, the appointment, its emails and its audit events, in that order. The returned
-    appointment is attached to the session as if it had been loaded.
+    the conflicts, the appointment, its emails and its audit events, in that order. The API
+    answers with the returned row, without making an ORM object of it.
 
     From the API on PostgreSQL (`ONE_STATEMENT_WRITE`), the reads run in autocommit and the
     one-statement insert is a transaction of its own; a patient with sessions of the treatment
@@ -584,10 +627,7 @@ def book(
         db.session.info[planning.WAKE_FLAG] = True
     if found.has_sessions:  # a booking holds back the re-treatment reminders of earlier sessions
         planning.reconcile_tracks(patient_id, treatment_id)
-    appt = Appointment(id=appt_id, **values)
-    make_transient_to_detached(appt)
-    db.session.add(appt)
-    return appt
+    return Booked(appt_id, **values)
 
 
 def reschedule(

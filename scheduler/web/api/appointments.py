@@ -74,7 +74,7 @@ def get_appointment(user, appointment_id: int):
 @endpoint("POST", "/appointments", body=AppointmentIn, response=AppointmentOut, status=201, errors=(403, 409, 422))
 def create_appointment(user, body: AppointmentIn):
     """Books an appointment; 409 slot_taken / patient_busy, 422 outside_hours / in_past / too_soon."""
-    return booking.book(actor=user, **body.model_dump())
+    return booking.book_row(actor=user, **body.model_dump())
 
 
 setattr(create_appointment, WRITES_LATE, True)  # booking.book takes SQLite's write lock after its reads

@@ -10,7 +10,8 @@ transaction (the SQLite write lock and the PostgreSQL transaction are the sessio
 What is kept of SQLAlchemy's execution: pending ORM changes are flushed first, values go
 through their types' bind processors and come back through their result processors, the
 engine's `before_cursor_execute` and `after_cursor_execute` listeners see the statement (tests,
-tracing), and a driver error is raised as SQLAlchemy's wrapped one, invalidating the connection
+tracing; their context is a plain object with the statement and its parameters, not
+SQLAlchemy's execution context), and a driver error is raised as SQLAlchemy's wrapped one, invalidating the connection
 when it was a disconnect. What is not: the engine's echo log, and `handle_error` listeners.
 """
 
@@ -55,6 +56,15 @@ class DriverStatement:
         """The first column of the first row, or None."""
         found = self.rows(params)
         return found[0][0] if found else None
+
+
+class _Run:
+    """What cursor listeners get as the execution context: the statement and its parameters, and
+    room for what a listener keeps between before and after (a tracing span, a start time)."""
+
+    def __init__(self, statement: str, parameters: Any):
+        self.statement = statement
+        self.parameters = parameters
 
 
 class _Compiled:
@@ -104,14 +114,17 @@ class _Compiled:
         dbapi_conn = conn.connection.dbapi_connection
         cursor = dbapi_conn.cursor()
         try:
+            context = None
             if conn.dispatch.before_cursor_execute:
-                conn.dispatch.before_cursor_execute(conn, cursor, self.sql, args, None, False)
+                context = _Run(self.sql, args)
+                conn.dispatch.before_cursor_execute(conn, cursor, self.sql, args, context, False)
             cursor.execute(self.sql, args)
             # a statement without columns returns no rows; the description (which psycopg makes
             # anew at each look) is read once, for the result processors
             found = cursor.fetchall() if self.types else []
             if conn.dispatch.after_cursor_execute:
-                conn.dispatch.after_cursor_execute(conn, cursor, self.sql, args, None, False)
+                context = context or _Run(self.sql, args)
+                conn.dispatch.after_cursor_execute(conn, cursor, self.sql, args, context, False)
             if self.results is None and self.types:
                 self.results = self._result_processors(cursor.description)
         except self.error as exc:

@@ -112,15 +112,25 @@ def test_cursor_listeners_see_the_statement(app):
     """Tracing and tests that listen on the engine see these statements too."""
     seen = []
 
-    def record(_conn, _cursor, statement, parameters, _context, _many):
+    def record(_conn, _cursor, statement, parameters, context, _many):
+        context.started = True  # as a tracer keeps its span on the context
         seen.append((statement, parameters))
 
+    def finish(_conn, _cursor, statement, _parameters, context, _many):
+        if statement != "BEGIN":
+            assert context.started and context.statement == statement
+            finished.append(statement)
+
+    finished: list[str] = []
     statement = DriverStatement(lambda: select(Patient.id).where(Patient.id == bindparam("id")))
     event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "after_cursor_execute", finish)
     try:
         statement.rows({"id": 41})
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(db.engine, "after_cursor_execute", finish)
+    assert len(finished) == 1
     seen = [s for s in seen if s[0] != "BEGIN"]  # SQLite's, issued by the session
     assert len(seen) == 1 and seen[0][0].startswith("SELECT patients.id")
     assert 41 in (seen[0][1].values() if isinstance(seen[0][1], dict) else seen[0][1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -64,6 +65,9 @@ def build(kind: str, size: int, name: str, stack):
             finally:
                 raw.close()
     counts["seconds"] = round(time.perf_counter() - began, 1)
+    # The operating system writes the load's dirty pages now, not in the background during the
+    # measures: a kernel writeback thread had taken most of a core in an HTTP window.
+    os.sync()
     return {"url": url, "app": app, "busy_day": busy, "counts": counts}
 
 

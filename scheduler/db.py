@@ -43,15 +43,22 @@ READ_AUTOCOMMIT = "read_autocommit"
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+#: attribute of a view whose reads run in autocommit on PostgreSQL and whose write is one
+#: statement, a transaction of its own; a write of more statements asks for `one_transaction()`
+#: first. Saves the BEGIN and COMMIT round trips of the API's booking.
+ONE_STATEMENT_WRITE = "one_statement_write"
+
+
 @event.listens_for(Engine, "begin")
 def _begin(conn) -> None:
     """SQLite: BEGIN explicitly (IMMEDIATE when a writer asked). PostgreSQL: reads skip BEGIN/ROLLBACK.
 
     PostgreSQL runs at READ COMMITTED, where every statement takes its own snapshot even inside a
     transaction, so a reading request gains nothing from BEGIN ... ROLLBACK but two round trips
-    to the server: its statements run in autocommit (each its own transaction). Every other
-    transaction (writing requests, the scheduler, commands) is a normal one. SQLite keeps its
-    transactions: there a read transaction is one consistent snapshot of the whole page.
+    to the server: its statements run in autocommit (each its own transaction). So do those of a
+    view marked `ONE_STATEMENT_WRITE` (the API's booking), until it asks for `one_transaction()`.
+    Every other transaction (writing requests, the scheduler, commands) is a normal one. SQLite
+    keeps its transactions: there a read transaction is one consistent snapshot of the whole page.
     """
     if conn.dialect.name == "sqlite":
         immediate = conn.get_execution_options().get(IMMEDIATE, False)
@@ -71,12 +78,6 @@ def _reads_in_autocommit() -> bool:
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return getattr(view, ONE_STATEMENT_WRITE, False)
-
-
-#: attribute of a view whose reads run in autocommit on PostgreSQL and whose write is one
-#: statement, a transaction of its own; a write of more statements asks for `one_transaction()`
-#: first. Saves the BEGIN and COMMIT round trips of the API's booking.
-ONE_STATEMENT_WRITE = "one_statement_write"
 
 
 def one_transaction() -> None:

@@ -11,8 +11,9 @@ What is kept of SQLAlchemy's execution: pending ORM changes are flushed first, v
 through their types' bind processors and come back through their result processors, the
 engine's `before_cursor_execute` and `after_cursor_execute` listeners see the statement (tests,
 tracing; their context is a plain object with the statement and its parameters, not
-SQLAlchemy's execution context), and a driver error is raised as SQLAlchemy's wrapped one, invalidating the connection
-when it was a disconnect. What is not: the engine's echo log, and `handle_error` listeners.
+SQLAlchemy's execution context), and a driver error is raised as SQLAlchemy's wrapped one,
+invalidating the connection when it was a disconnect. What is not: the engine's echo log, and
+`handle_error` listeners.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ class _Compiled:
         if self.results:
             results = self.results
             return [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in found]
-        return found if isinstance(found, list) else list(found)
+        return found
 
     def _result_processors(self, description) -> list[Callable | None]:
         """Each column's result processor as its type reads the driver's values; [] when none has one."""

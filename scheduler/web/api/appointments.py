@@ -77,9 +77,9 @@ def create_appointment(user, body: AppointmentIn):
     return booking.book_row(actor=user, **body.model_dump())
 
 
-setattr(create_appointment, WRITES_LATE, True)  # booking.book takes SQLite's write lock after its reads
+setattr(create_appointment, WRITES_LATE, True)  # booking.book_row takes SQLite's write lock after its reads
 # On PostgreSQL the booking reads, then writes the appointment, its emails and its audit event
-# in one statement: no BEGIN and COMMIT around them (booking.book opens a transaction when it
+# in one statement: no BEGIN and COMMIT around them (booking.book_row opens a transaction when it
 # must write more).
 setattr(create_appointment, ONE_STATEMENT_WRITE, True)
 

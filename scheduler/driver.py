@@ -31,11 +31,14 @@ class DriverStatement:
     """A statement built once by `build`, compiled once per dialect, run with `rows(params)`.
 
     Its parameters are the statement's named bind parameters; bound constants (a `literal`, an
-    `IN` list of fixed values) are part of the compiled form.
+    `IN` list of fixed values) are part of the compiled form. With `raw`, rows come as the driver
+    returns them, without the columns' result processors (for readers that convert values once
+    per distinct value themselves, as `driver_rows` does).
     """
 
-    def __init__(self, build: Callable[[], Any]):
+    def __init__(self, build: Callable[[], Any], *, raw: bool = False):
         self._build = build
+        self._raw = raw
         self._compiled: dict[str, _Compiled] = {}
 
     def rows(self, params: Mapping[str, Any]) -> list[tuple]:
@@ -45,7 +48,7 @@ class DriverStatement:
         conn = session.connection()
         compiled = self._compiled.get(conn.dialect.name)
         if compiled is None:
-            compiled = self._compiled[conn.dialect.name] = _Compiled(self._build(), conn.dialect)
+            compiled = self._compiled[conn.dialect.name] = _Compiled(self._build(), conn.dialect, self._raw)
         return compiled.run(conn, params)
 
     def first(self, params: Mapping[str, Any]) -> tuple | None:
@@ -71,7 +74,7 @@ class _Run:
 class _Compiled:
     """One statement's SQL for one dialect, its parameters' order and processing, and its columns'."""
 
-    def __init__(self, stmt, dialect):
+    def __init__(self, stmt, dialect, raw: bool = False):
         self.dialect = dialect
         if isinstance(stmt, Insert) and not stmt.exported_columns:
             stmt = stmt.inline()  # no implicit RETURNING of the new row's key: nobody reads it
@@ -102,7 +105,8 @@ class _Compiled:
         }
         self.processors = [(name, processors[name]) for name in self.names if name in processors]
         self.types = [column.type for column in stmt.exported_columns]
-        self.results: list[Callable | None] | None = None  # from the first run's cursor description
+        # from the first run's cursor description; none at all for raw rows
+        self.results: list[Callable | None] | None = [] if raw else None
         self.error = dialect.loaded_dbapi.Error
 
     def run(self, conn, params: Mapping[str, Any]) -> list[tuple]:

@@ -66,6 +66,24 @@ def test_booleans_json_and_dates_are_converted_by_their_types(app, make_practiti
     db.session.rollback()
 
 
+def test_raw_rows_are_the_drivers_values(app, make_practitioner):
+    """With raw=True the result processors are skipped: SQLite's 0/1 and JSON text stay as the
+    driver gives them (the reader converts them itself), while binds are still processed."""
+    prac = make_practitioner()
+    build = lambda: select(Practitioner.active, Practitioner.working_hours).where(Practitioner.id == bindparam("id"))  # noqa: E731
+    raw = DriverStatement(build, raw=True).first({"id": prac.id})
+    driver = (
+        db.session.connection()
+        .exec_driver_sql("SELECT active, working_hours FROM practitioners WHERE id = " + str(prac.id))
+        .first()
+    )
+    assert raw == tuple(driver)
+    assert DriverStatement(build).first({"id": prac.id}) == (True, prac.working_hours)
+    if db.engine.dialect.name == "sqlite":
+        assert raw[0] == 1 and isinstance(raw[1], str)
+    db.session.rollback()
+
+
 def test_binds_go_through_their_types(app):
     """A naive datetime is refused by UTCDateTime's bind processing, as the ORM refuses it."""
     statement = DriverStatement(

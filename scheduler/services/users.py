@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from scheduler.db import core
 from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import ROLES, ApiToken, User
@@ -107,20 +106,29 @@ def signed_in(user_id: str) -> User | None:
         return None
     user = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
     if user is None:
-        row = core(_user_statement(), {"id": int(user_id)}).first()
+        row = _USER.first({"id": int(user_id)})
         if row is None:
             return None
-        user = User(**row._asdict())
+        user = User(**dict(zip(_user_keys(), row, strict=True)))
         make_transient_to_detached(user)
         db.session.add(user)
     return user if user.active else None
 
 
 @cache
+def _user_keys() -> tuple[str, ...]:
+    """The User's column attributes, in the order `_user_statement` selects them."""
+    return tuple(attr.key for attr in inspect(User).column_attrs)
+
+
 def _user_statement():
-    """The user row by id, its columns labelled with their attributes' names (built once)."""
-    columns = [attr.columns[0].label(attr.key) for attr in inspect(User).column_attrs]
+    """The user row by id, its columns in `_user_keys` order (run on the driver's cursor: every
+    staff page asks it)."""
+    columns = [getattr(User, key) for key in _user_keys()]
     return select(*columns).where(User.id == bindparam("id"))
+
+
+_USER = DriverStatement(_user_statement)
 
 
 class Caller(NamedTuple):

@@ -158,6 +158,51 @@ def test_the_tab_order_follows_the_day(client, clinic, reception):
     assert times == sorted(times) and "10:00" in times and "15:00" in times and len(times) > 20
 
 
+def test_the_page_around_the_grid_is_the_template_rendered_whole(app, client, clinic, reception):
+    """page_with_grid sends the grid's bytes encoded once: the page is byte for byte what
+    rendering the template with the grid in it gives, names beyond ASCII included."""
+    from flask import render_template
+
+    from scheduler.web.reception import calendar, grid
+
+    clinic.olivia.first_name = "Zoë"
+    db.session.commit()
+    make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TUESDAY, 10))
+    resp = client.get(f"/calendar?date={TUESDAY}")
+    assert resp.status_code == 200 and resp.content_type == "text/html; charset=utf-8"
+    assert "Zoë Smith" in text_of(resp) and "09:00–17:00" in text_of(resp)
+    captured = {}
+    real = grid.page_with_grid
+
+    def whole(template, the_grid, **context):
+        captured["page"] = render_template(template, grid=the_grid, **context)
+        return real(template, the_grid, **context)
+
+    for path in (f"/calendar?date={TUESDAY}", f"/calendar/week?date={TUESDAY}&practitioner_id={clinic.hart.id}"):
+        calendar.page_with_grid = whole
+        try:
+            resp = client.get(path)
+        finally:
+            calendar.page_with_grid = real
+        assert resp.status_code == 200
+        assert resp.get_data() == captured["page"].encode("utf-8")
+        assert resp.get_data().count(b"Zo\xc3\xab Smith") >= 1 and b"<!-- the grid -->" not in resp.get_data()
+
+
+def test_a_page_without_its_grid_marker_is_refused(app, monkeypatch):
+    """A template that does not show the grid would send a page without it: an error, not a blank."""
+    import pytest
+
+    from scheduler.web.reception import grid
+
+    monkeypatch.setattr(grid, "render_template", lambda template, **context: "<main>no grid here</main>")
+    with app.test_request_context("/"):
+        rendered = grid.RenderedGrid("<div>grid</div>")
+        rendered.utf8 = rendered.encode()
+        with pytest.raises(LookupError, match="does not show its grid"):
+            grid.page_with_grid("reception/day.html", rendered)
+
+
 def test_the_drawn_grid_is_reused_until_anything_it_shows_changes(client, clinic, reception, frozen, monkeypatch):
     """The grid is rendered once per distinct set of facts; any change to what it shows redraws it."""
     from sqlalchemy import update

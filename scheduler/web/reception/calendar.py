@@ -6,14 +6,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from flask import abort, render_template, request, url_for
+from flask import abort, request, url_for
 
 from scheduler.domain import slots
 from scheduler.services import booking, catalog, clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import day_arg, id_arg
 from scheduler.web.reception.filters import long_date, short_date
-from scheduler.web.reception.grid import Booked, Cell, calendar_html, shown_between
+from scheduler.web.reception.grid import Booked, Cell, calendar_html, page_with_grid, shown_between
 
 
 def _counts(appts: Sequence[Booked]) -> dict[str, int]:
@@ -37,13 +37,13 @@ def day():
     week = url_for("reception.week", date=the_day.isoformat())
     cells = [Cell(p, the_day, p.name, f"{week}&practitioner_id={p.id}") for p in practitioners]
     grid = calendar_html(cells, appts, offs, f"Appointments on {long_date(the_day)}") if cells else None
-    return render_template(
+    return page_with_grid(
         "reception/day.html",
+        grid,
         day=the_day,
         today=clock.today(),
         prev_day=the_day - timedelta(days=1),
         next_day=the_day + timedelta(days=1),
-        grid=grid,
         counts=_counts([a for a in appts if start <= a.starts_at < end]),  # those starting that day
         total=len(appts),
     )
@@ -74,8 +74,9 @@ def week():
     cells = [Cell(staff, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
     label = f"{practitioner.name}, week of {short_date(monday)}"
     grid = calendar_html(cells, appts, offs, label) if cells else None
-    return render_template(
+    return page_with_grid(
         "reception/week.html",
+        grid,
         practitioner=practitioner,
         practitioners=practitioners,
         day=the_day,
@@ -84,6 +85,5 @@ def week():
         today=clock.today(),
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
-        grid=grid,
         hidden=hidden,
     )

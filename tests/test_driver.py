@@ -192,3 +192,35 @@ def test_a_dropped_connection_is_invalidated_and_the_next_request_reconnects(app
     assert len(statement.rows({"after": 0})) == 1
     assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid
     db.session.rollback()
+
+
+def test_pyformat_becomes_postgresqls_numbered_parameters():
+    """psycopg runs DriverStatements on a RawCursor: `$n` placeholders, a name used twice keeps
+    its number, percent signs SQLAlchemy doubled are single again."""
+    from scheduler.driver import _numbered
+
+    sql, names = _numbered("SELECT %(a)s, %(b_1)s WHERE x LIKE 'a%%' AND y = %(a)s AND z = %(c)s")
+    assert sql == "SELECT $1, $2 WHERE x LIKE 'a%' AND y = $1 AND z = $3"
+    assert names == ["a", "b_1", "c"]
+
+
+def test_on_postgresql_the_statement_reaches_the_server_as_compiled(app, make_practitioner):
+    """Numbered parameters and a literal percent sign, run on psycopg's RawCursor, read what
+    SQLAlchemy's own execution reads."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's RawCursor")
+    prac = make_practitioner(name="Dr 100% Hart")
+    build = lambda: select(Practitioner.name, literal("50%")).where(  # noqa: E731
+        Practitioner.name.like("%100\\%%", escape="\\"),
+        Practitioner.id == bindparam("id"),
+        Practitioner.id >= bindparam("id"),
+    )
+    statement = DriverStatement(build)
+    assert (
+        statement.rows({"id": prac.id})
+        == [tuple(r) for r in core(build(), {"id": prac.id})]
+        == [("Dr 100% Hart", "50%")]
+    )
+    compiled = statement._compiled["postgresql"]
+    assert "$1" in compiled.sql and "%(" not in compiled.sql and compiled.order.count("id") == 1
+    db.session.rollback()

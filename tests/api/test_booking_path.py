@@ -37,11 +37,16 @@ def _statements(fn) -> list[str]:
 
 def test_a_booking_is_a_few_statements(reception_api, world):
     """Token, facts, conflicts, then the appointment, its emails and its audit event: three inserts
-    on SQLite (in-process), one statement on PostgreSQL (one round trip). No savepoint."""
+    on SQLite (in-process); on PostgreSQL the facts and the conflicts are one statement, and the
+    writes another (three round trips in all). No savepoint."""
     seen = _statements(lambda: book(reception_api, world, tue(9)))
     work = [s for s in seen if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
-    writes = ["INSERT", "INSERT", "INSERT"] if db.engine.dialect.name == "sqlite" else ["WITH"]
-    assert [s.split()[0] for s in work] == ["SELECT", "SELECT", "SELECT", *writes], work
+    if db.engine.dialect.name == "sqlite":
+        expected = ["SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "INSERT"]
+    else:
+        expected = ["SELECT", "SELECT", "WITH"]
+        assert "time_off" in work[1] and "sessions" in work[1] and "appointments" in work[1]
+    assert [s.split()[0] for s in work] == expected, work
     assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in seen)
 
 
@@ -94,16 +99,19 @@ def test_the_database_has_the_last_word_on_postgresql(reception_api, world, monk
         pytest.skip("PostgreSQL's exclusion constraints; SQLite's write lock makes the check final")
     book(reception_api, world, tue(9))
     calls = []
-    real = booking_service._overlaps
+    real_check, real_overlaps = booking_service._check_slot, booking_service._overlaps
 
-    def blind_once(*args):
-        calls.append(args)
-        return (False, False) if len(calls) == 1 else real(*args)
+    def blind(**kwargs):  # the slot as read with the facts, with its overlaps unseen
+        found = kwargs["facts"].conflicts
+        assert found is not None and found.taken  # read with the facts, in one statement
+        kwargs["facts"] = kwargs["facts"]._replace(conflicts=found._replace(taken=False, busy=False))
+        return real_check(**kwargs)
 
-    monkeypatch.setattr(booking_service, "_overlaps", blind_once)
+    monkeypatch.setattr(booking_service, "_check_slot", blind)
+    monkeypatch.setattr(booking_service, "_overlaps", lambda *args: calls.append(args) or real_overlaps(*args))
     resp = reception_api.post("/appointments", json=booking(world, tue(9), patient_id=world.patient2))
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "slot_taken"
-    assert len(calls) == 2
+    assert len(calls) == 1  # read again after the insert did nothing, to name the overlap
     calls.clear()  # the same in one session of the service's caller: it goes on after the 409
     with pytest.raises(Conflict) as refused:
         booking_service.book(
@@ -113,7 +121,7 @@ def test_the_database_has_the_last_word_on_postgresql(reception_api, world, monk
             starts_at=tue(9),
             actor=None,
         )
-    assert refused.value.code == "slot_taken" and len(calls) == 2
+    assert refused.value.code == "slot_taken" and len(calls) == 1
     assert db.session.scalar(select(Appointment.id).where(Appointment.patient_id == world.patient2)) is None
     db.session.rollback()
 
@@ -229,3 +237,62 @@ def test_a_booking_that_also_reconciles_tracks_is_one_transaction(reception_api,
     assert set(db.session.scalars(retreatment)) == {"pending"}
     monkeypatch.undo()
     book(reception_api, world, london(date(2027, 3, 9), 10))  # the connection is usable afterwards
+
+
+def test_the_conflicts_read_with_the_facts_are_those_read_on_their_own(reception_api, world):
+    """On PostgreSQL the facts statement reads the slot's conflicts too, its end from the
+    treatment's duration: for starts around time off, appointments of the practitioner and of the
+    patient (occupying or not, ending just before, starting just after) and a session, the same
+    conflicts as `_conflicts` reads for that slot. On SQLite the facts come alone."""
+    from datetime import timedelta
+
+    from scheduler.models import Appointment, TimeOff, Treatment
+
+    duration = timedelta(minutes=db.session.get(Treatment, world.migraine).duration_minutes)
+    db.session.add_all(
+        [
+            TimeOff(practitioner_id=world.prac, starts_at=tue(12), ends_at=tue(13), reason="lunch"),
+            TimeOff(practitioner_id=world.prac, starts_at=tue(13), ends_at=tue(13, 30), reason="call"),
+            TimeOff(practitioner_id=world.prac2, starts_at=tue(9), ends_at=tue(17), reason="leave"),
+        ]
+    )
+    for patient, prac, at, status in [
+        (world.patient2, world.prac, tue(10), "booked"),
+        (world.patient, world.prac2, tue(14), "checked_in"),
+        (world.patient2, world.prac, tue(15), "cancelled"),
+        (world.patient2, world.prac, tue(16), "no_show"),
+    ]:
+        db.session.add(
+            Appointment(
+                patient_id=patient,
+                practitioner_id=prac,
+                treatment_id=world.migraine,
+                starts_at=at,
+                ends_at=at + duration,
+                status=status,
+            )
+        )
+    db.session.commit()
+    recorded = reception_api.post(
+        f"/patients/{world.patient}/sessions", json={"treatment_id": world.migraine, "performed_on": "2027-01-05"}
+    )
+    assert recorded.status_code == 201, recorded.get_json()
+    starts = [tue(9), tue(10) - duration, tue(10) - duration + timedelta(minutes=5), tue(10), tue(10) + duration]
+    starts += [tue(11, 45), tue(12), tue(12, 45), tue(13, 15), tue(13, 30), tue(14) - duration, tue(14), tue(15), tue(16)]
+    with_conflicts = []
+    for at in starts:
+        for patient, treatment in [(world.patient, world.migraine), (world.patient2, world.cosmetic)]:
+            facts = booking_service._facts(patient, world.prac, treatment, at.date(), at)
+            if db.engine.dialect.name == "sqlite":
+                assert facts.conflicts is None
+                continue
+            ends = at + timedelta(minutes=facts.duration_minutes)
+            alone = booking_service._conflicts(world.prac, patient, treatment, at, ends, None)
+            assert facts.conflicts == alone, (at, patient, treatment)
+            with_conflicts.append(alone)
+    db.session.rollback()
+    if with_conflicts:  # every kind of conflict was seen, and slots without any
+        assert any(c.taken for c in with_conflicts) and any(c.busy for c in with_conflicts)
+        assert any(c.time_off for c in with_conflicts) and any(c.has_sessions for c in with_conflicts)
+        assert any(not (c.taken or c.busy or c.time_off) for c in with_conflicts)
+        assert any(len(c.time_off) == 2 for c in with_conflicts)

@@ -3,9 +3,11 @@
 SQLAlchemy's Core execution (an execution context, the compiled cache's look-up, parameter
 construction, a result object) costs a PostgreSQL statement about as much worker CPU as the
 driver's own round trip: 0.22 against 0.10 ms for the booking's facts. Every API request reads
-its token, and every booking its facts and its conflicts before one insert, so those few
-statements are compiled once per dialect here and run on the driver's cursor, in the session's
-transaction (the SQLite write lock and the PostgreSQL transaction are the session's own).
+its token, every staff page its signed-in user, every look at the day calendar its rows, and
+every booking its facts and its conflicts before one insert, so those few statements are
+compiled once per dialect here and run on the driver's cursor, in the session's transaction
+(the SQLite write lock and the PostgreSQL transaction are the session's own). On psycopg the
+cursor is a `RawCursor` and the SQL has PostgreSQL's own numbered parameters (`_numbered`).
 
 What is kept of SQLAlchemy's execution: pending ORM changes are flushed first, values go
 through their types' bind processors and come back through their result processors, the

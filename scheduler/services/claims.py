@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from sqlalchemy import (
     BindParameter,
@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from scheduler.db import begin_write, is_sqlite
+from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import Reminder
 from scheduler.models.reminder import LIVE_STATUSES
@@ -171,8 +172,16 @@ def _mark_sent(sent: dict[str, list[tuple[int, datetime]]]) -> set[int]:
         params: dict[str, object] = {"s_token": token}
         for k, (rid, at) in enumerate(accepted):
             params[f"s_id{k}"], params[f"s_at{k}"] = rid, at
-        held.update(db.session.execute(_sent_statement(len(accepted)), params).scalars())
+        held.update(row[0] for row in _sent(len(accepted)).rows(params))
     return held
+
+
+@lru_cache(maxsize=64)
+def _sent(n: int) -> DriverStatement:
+    """`_sent_statement` on the driver's cursor: with two parameters a message, a group is over
+    the 50 parameters psycopg caches its parsing of a statement for, so it parsed it anew at
+    every run."""
+    return DriverStatement(partial(_sent_statement, n))
 
 
 @lru_cache(maxsize=64)

@@ -6,6 +6,7 @@ The email names the clinic and says "your next appointment": never the treatment
 from __future__ import annotations
 
 import quopri
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email import encoders, message_from_bytes, policy
@@ -117,8 +118,16 @@ def build(
     ctx = context(reminder, patient, appt, last)
     body = render(reminder.kind, ctx)
     sender_name, address = sender(cfg["MAIL_DEFAULT_SENDER"])
+    # Boundaries chosen here, not by the generator: it draws one at random and searches the
+    # whole text for it with a regular expression compiled anew for each message (a twentieth
+    # of a sweep's time). "=_" cannot begin a line of quoted-printable or base64 text (there "="
+    # starts an escape or ends the padding), so these can never occur in the parts.
+    token = uuid.uuid4().hex
     alternative = MIMEMultipart(
-        "alternative", _subparts=[_text(body.text, "plain"), _text(body.html, "html")], policy=LONG_LINES
+        "alternative",
+        boundary=f"=_alt_{token}",
+        _subparts=[_text(body.text, "plain"), _text(body.html, "html")],
+        policy=LONG_LINES,
     )
     msg: Message = alternative
     if appt is not None and reminder.kind in ("confirmation", "pre_visit"):
@@ -127,7 +136,7 @@ def build(
         calendar.set_payload(ics(appt, sequence, now, domain))
         encoders.encode_base64(calendar)
         calendar.add_header("Content-Disposition", "attachment", filename="appointment.ics")
-        msg = MIMEMultipart("mixed", _subparts=[alternative, calendar], policy=LONG_LINES)
+        msg = MIMEMultipart("mixed", boundary=f"=_mix_{token}", _subparts=[alternative, calendar], policy=LONG_LINES)
     msg["Subject"] = body.subject if body.subject.isascii() else Header(body.subject, "utf-8")
     msg["From"] = formataddr((sender_name or cfg["CLINIC_NAME"], address))
     msg["To"] = formataddr((patient.full_name, patient.email or ""))

@@ -184,12 +184,10 @@ def _sent(n: int) -> DriverStatement:
     return DriverStatement(partial(_sent_statement, n))
 
 
-@lru_cache(maxsize=64)
 def _sent_statement(n: int) -> Update:
-    """The UPDATE recording n accepted messages of one claim, built once per group size.
-
-    Building it (a CASE of n branches) cost more than running it; cached, it also keeps its
-    compiled form. Each row gets its own sent_at. Parameters: s_token, s_id<k> and s_at<k>.
+    """The UPDATE recording n accepted messages of one claim (built once per group size by `_sent`:
+    a CASE of n branches cost more to build than to run). Each row gets its own sent_at.
+    Parameters: s_token, s_id<k> and s_at<k>.
     """
     ids = [bindparam(f"s_id{k}", type_=Integer) for k in range(n)]
     when = case(*((T.c.id == ids[k], bindparam(f"s_at{k}", type_=T.c.sent_at.type)) for k in range(n)))

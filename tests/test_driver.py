@@ -3,17 +3,21 @@ execution would, in the session's transaction, and fails as it would."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import bindparam, create_engine, event, func, insert, literal, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
 
 from scheduler.db import core
 from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import AuditEvent, Patient, Practitioner, TimeOff, Treatment
+from scheduler.models.base import UTCDateTime
 
 
 def _time_off_statement():
@@ -93,6 +97,28 @@ def test_binds_go_through_their_types(app):
     with pytest.raises(ValueError, match="naive datetime"):
         statement.rows({"at": datetime(2027, 1, 1)})
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2027, 3, 28, 0, 59, 59, 999999, tzinfo=UTC),  # either side of London's spring change
+        datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 30, 0, 5, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2027, 1, 1, 19, 0, tzinfo=timezone(timedelta(hours=-5))),  # the next day in UTC
+        datetime(1, 1, 2, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        None,
+    ],
+)
+def test_sqlites_instants_are_bound_as_the_composed_processing_binds_them(value):
+    """UTCDateTime's one-step SQLite processor writes the text its own and SQLite's DATETIME
+    processing would, so stored instants compare and sort as before."""
+    dialect = sqlite.dialect()
+    impl = UTCDateTime().dialect_impl(dialect)
+    assert impl.bind_processor(dialect)(value) == TypeDecorator.bind_processor(impl, dialect)(value)
+    with pytest.raises(ValueError, match="naive datetime"):
+        impl.bind_processor(dialect)(datetime(2027, 1, 1))
 
 
 def test_the_parameters_must_be_the_statements_own(app):

@@ -6,9 +6,11 @@ meaning midnight at the end of the day.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -56,6 +58,14 @@ def parse_working_hours(obj: object) -> WorkingHours:
     if unknown:
         raise ValueError(f"working hours have an unknown day {unknown[0]!r}; use {', '.join(DAYS)}")
     return {day: _parse_day(day, obj.get(day, [])) for day in DAYS}
+
+
+@lru_cache(maxsize=256)
+def stored_working_hours(text: str | None) -> WorkingHours:
+    """Working hours as stored (the column's JSON text, None for none), parsed once per distinct
+    text: every booking judges its slot against its practitioner's. The result is shared between
+    callers: read it, never change it."""
+    return parse_working_hours(json.loads(text) if text else {})
 
 
 def _parse_day(day: str, entries: object) -> list[tuple[time, time]]:

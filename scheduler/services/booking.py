@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     Date,
     Interval,
+    Text,
     and_,
     bindparam,
     cast,
@@ -144,7 +145,8 @@ class Facts(NamedTuple):
 
     opted_in: bool
     practitioner_active: bool
-    working_hours: dict[str, Any]
+    #: the practitioner's working hours as stored (JSON text), or None
+    working_hours: str | None
     treatment_active: bool
     duration_minutes: int
     product: str
@@ -172,7 +174,7 @@ def _facts_statement():
         select(
             Patient.reminders_opt_in,
             Practitioner.active,
-            Practitioner.working_hours,
+            cast(Practitioner.working_hours, Text),  # parsed once per text (slots.stored_working_hours)
             Treatment.active,
             Treatment.duration_minutes,
             Treatment.product,
@@ -358,7 +360,7 @@ def _screen(*, facts: Facts, starts_at: datetime, actor: User | Who | None, over
     too_soon = safety.is_too_soon(facts.last_of_product, clock.local_date(starts_at), facts.min_interval_days)
     return Screened(
         starts_at + timedelta(minutes=facts.duration_minutes),
-        slots.parse_working_hours(facts.working_hours or {}),
+        slots.stored_working_hours(facts.working_hours),
         too_soon,
     )
 

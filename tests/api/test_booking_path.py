@@ -278,7 +278,17 @@ def test_the_conflicts_read_with_the_facts_are_those_read_on_their_own(reception
     )
     assert recorded.status_code == 201, recorded.get_json()
     starts = [tue(9), tue(10) - duration, tue(10) - duration + timedelta(minutes=5), tue(10), tue(10) + duration]
-    starts += [tue(11, 45), tue(12), tue(12, 45), tue(13, 15), tue(13, 30), tue(14) - duration, tue(14), tue(15), tue(16)]
+    starts += [
+        tue(11, 45),
+        tue(12),
+        tue(12, 45),
+        tue(13, 15),
+        tue(13, 30),
+        tue(14) - duration,
+        tue(14),
+        tue(15),
+        tue(16),
+    ]
     with_conflicts = []
     for at in starts:
         for patient, treatment in [(world.patient, world.migraine), (world.patient2, world.cosmetic)]:

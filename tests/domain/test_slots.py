@@ -11,6 +11,7 @@ from scheduler.domain.slots import (
     format_working_hours,
     free_slots,
     parse_working_hours,
+    stored_working_hours,
     within_working_hours,
     working_intervals,
 )
@@ -37,6 +38,17 @@ def test_parse_sorts_and_fills_missing_days() -> None:
     assert hours["tue"] == [(time(8, 15), time(12, 0)), (time(13, 0), time(17, 30))]
     assert all(hours[d] == [] for d in DAYS if d != "tue")
     assert DAYS[WINTER_MONDAY.weekday()] == "mon"
+
+
+def test_stored_hours_are_parsed_once_per_text() -> None:
+    """The column's JSON text gives what parsing its value gives, once: the same object again."""
+    text = '{"tue": [["13:00", "17:00"], ["08:00", "12:00"]], "sat": [["09:00", "24:00"]]}'
+    hours = stored_working_hours(text)
+    assert hours == parse_working_hours({"tue": [["13:00", "17:00"], ["08:00", "12:00"]], "sat": [["09:00", "24:00"]]})
+    assert stored_working_hours(text) is hours
+    assert stored_working_hours(None) == stored_working_hours("{}") == {d: [] for d in DAYS}
+    with pytest.raises(ValueError, match="unknown day"):
+        stored_working_hours('{"someday": []}')
 
 
 def test_parse_accepts_24_00_end_and_touching_intervals() -> None:

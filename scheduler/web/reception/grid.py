@@ -16,7 +16,6 @@ the same day) otherwise repeat on every look.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -372,7 +371,7 @@ def build_grid(facts: Facts) -> Grid:
     raw = []
     lo, hi = 24 * 60, 0
     for practitioner, day, title, link in facts.cells:
-        hours = slots.parse_working_hours(json.loads(practitioner.hours_json))
+        hours = slots.stored_working_hours(practitioner.hours_json)
         working = slots.working_intervals(day, hours, tz)
         day_start, day_end = booking.day_bounds(day)
         offs_today = [t for t in offs.get(practitioner.id, []) if t.starts_at < day_end and t.ends_at > day_start]

@@ -28,9 +28,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-NAIVE = "naive datetime given where an aware UTC instant is required"
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware instants as UTC and always returns them aware in UTC.
 
@@ -45,25 +42,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(NAIVE)
+            raise ValueError("naive datetime given where an aware UTC instant is required")
         value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
 
     def bind_processor(self, dialect):
-        """On SQLite, the text SQLite's DATETIME would store ("2026-03-29 01:00:00.000000") in one
-        step instead of this type's and then the dialect's processing (3 to 1.5 us a value; a
-        booking binds sixteen). Elsewhere the composed processing."""
+        """On SQLite, `process_bind_param` then the text SQLite's DATETIME would store
+        ("2026-03-29 01:00:00.000000") straight from `isoformat`, instead of the dialect's
+        processing after this type's (3 to 1.7 us a value; a booking binds sixteen). Elsewhere
+        the composed processing."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
+        naive_utc = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None or value.utcoffset() is None:
-                raise ValueError(NAIVE)
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return None if value is None else naive_utc(value, dialect).isoformat(" ", "microseconds")
 
         return process
 

@@ -16,9 +16,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from scheduler.booking import operations
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent
-from scheduler.services import booking, users
+from scheduler.services import users
 from tests.conftest import london
 
 THREADS = 12
@@ -34,14 +35,14 @@ def frozen():
 @pytest.fixture(autouse=True)
 def wide_race_window(monkeypatch):
     """Every booking pauses between its checks and its insert, so the threads really overlap there."""
-    check = booking._check_slot
+    check = operations._check_slot
 
     def slow_check(**kwargs):
         result = check(**kwargs)
         time.sleep(0.03)
         return result
 
-    monkeypatch.setattr(booking, "_check_slot", slow_check)
+    monkeypatch.setattr(operations, "_check_slot", slow_check)
 
 
 @pytest.fixture
@@ -162,7 +163,7 @@ def test_the_database_itself_refuses_overlaps(
     constraint (PostgreSQL) still lets exactly one booking in, and the loser gets a 409, not a 500."""
     if db.engine.dialect.name == "sqlite":
         pytest.skip("on SQLite the write lock serialises the application's check; there is no constraint")
-    monkeypatch.setattr(booking, "_overlaps", lambda *args, **kwargs: (False, False))  # only the database checks
+    monkeypatch.setattr(operations, "_refuse_overlap", lambda **kwargs: None)  # only the database checks
     treatment, prac, patient = make_treatment(), make_practitioner(), make_patient()
     others = [make_patient().id for _ in range(THREADS // 2)]
     pracs = [make_practitioner().id for _ in range(THREADS // 2)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, Select, String, Text, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, utcnow
@@ -61,15 +61,38 @@ class Appointment(Base):
     treatment: Mapped[Treatment] = relationship()
 
 
-def overlapping(start: Any, end: Any, scan_from: Any = None) -> ColumnElement[bool]:
+def overlapping(start: Any, end: Any) -> ColumnElement[bool]:
     """Appointments overlapping [start, end), as an index range scan on starts_at.
 
     The lower bound on starts_at (no appointment is longer than MAX_LENGTH) keeps the scan to
-    the window itself, however many years of history lie before it. A statement built once
-    passes bound parameters for start and end, and one for that bound (start - MAX_LENGTH).
+    the window itself, however many years of history lie before it.
     """
     return and_(
         Appointment.starts_at < end,
-        Appointment.starts_at > (start - MAX_LENGTH if scan_from is None else scan_from),
+        Appointment.starts_at > start - MAX_LENGTH,
         Appointment.ends_at > start,
     )
+
+
+def occupying_conflicts(
+    start: datetime,
+    end: datetime,
+    *,
+    practitioner_id: int | None = None,
+    patient_id: int | None = None,
+    exclude_id: int | None = None,
+) -> Select[tuple[Appointment]]:
+    """Occupying appointments of the practitioner or of the patient overlapping [start, end).
+
+    The one conflicts query: availability, booking, rescheduling and the calendar's free cells
+    all ask it (rescheduling excludes the appointment being moved).
+    """
+    who = []
+    if practitioner_id is not None:
+        who.append(Appointment.practitioner_id == practitioner_id)
+    if patient_id is not None:
+        who.append(Appointment.patient_id == patient_id)
+    stmt = select(Appointment).where(or_(*who), Appointment.status.in_(OCCUPYING), overlapping(start, end))
+    if exclude_id is not None:
+        stmt = stmt.where(Appointment.id != exclude_id)
+    return stmt

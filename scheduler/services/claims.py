@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from sqlalchemy import (
     BindParameter,
@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 
 from scheduler.db import begin_write, is_sqlite
-from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import Reminder
 from scheduler.models.reminder import LIVE_STATUSES
@@ -172,21 +171,12 @@ def _mark_sent(sent: dict[str, list[tuple[int, datetime]]]) -> set[int]:
         params: dict[str, object] = {"s_token": token}
         for k, (rid, at) in enumerate(accepted):
             params[f"s_id{k}"], params[f"s_at{k}"] = rid, at
-        held.update(row[0] for row in _sent(len(accepted)).rows(params))
+        held.update(db.session.scalars(_sent_statement(len(accepted)), params))
     return held
 
 
-@lru_cache(maxsize=64)
-def _sent(n: int) -> DriverStatement:
-    """`_sent_statement` on the driver's cursor: with two parameters a message, a group is over
-    the 50 parameters psycopg caches its parsing of a statement for, so it parsed it anew at
-    every run."""
-    return DriverStatement(partial(_sent_statement, n))
-
-
 def _sent_statement(n: int) -> Update:
-    """The UPDATE recording n accepted messages of one claim (built once per group size by `_sent`:
-    a CASE of n branches cost more to build than to run). Each row gets its own sent_at.
+    """The UPDATE recording n accepted messages of one claim; each row gets its own sent_at.
     Parameters: s_token, s_id<k> and s_at<k>.
     """
     ids = [bindparam(f"s_id{k}", type_=Integer) for k in range(n)]

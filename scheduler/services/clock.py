@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -31,3 +31,11 @@ def local_date(instant: datetime) -> date:
 def today() -> date:
     """Today's date in the clinic."""
     return local_date(now())
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants at which a local clinic day starts and ends."""
+    tz = clinic_tz()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)

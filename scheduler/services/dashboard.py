@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.models.reminder import Reminder
-from scheduler.services import booking, clock
+from scheduler.services import clock
 
 WEEKS = 26
 CONVERSION_DAYS = 60
@@ -28,8 +28,8 @@ def due_per_week(weeks: int = WEEKS) -> list[Week]:
     """Re-treatment windows opening (first reminder due, still pending) per week from this Monday."""
     today = clock.today()
     monday = today - timedelta(days=today.weekday())
-    start = booking.day_bounds(monday)[0]
-    end = booking.day_bounds(monday + timedelta(weeks=weeks))[0]
+    start = clock.day_bounds(monday)[0]
+    end = clock.day_bounds(monday + timedelta(weeks=weeks))[0]
     stmt = select(Reminder.due_at).where(
         Reminder.kind == "retreatment",
         Reminder.seq == 1,

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
+from scheduler.booking import availability
 from scheduler.domain import durations, safety
 from scheduler.extensions import db
 from scheduler.models import Appointment, Treatment, TreatmentSession
-from scheduler.services import booking, clock
+from scheduler.services import clock
 
 #: statuses of an appointment that is still to happen
 PENDING = ("booked", "checked_in")
@@ -58,7 +59,7 @@ def appointments(patient_id: int) -> tuple[list[Appointment], list[Appointment]]
         .where(Appointment.patient_id == patient_id)
     )
     rows = list(db.session.scalars(stmt))
-    today_start = booking.day_bounds(clock.today())[0]
+    today_start = clock.day_bounds(clock.today())[0]
     upcoming = [a for a in rows if a.status in PENDING and a.ends_at > today_start]
     upcoming.sort(key=lambda a: (a.starts_at, a.id))
     ids = {a.id for a in upcoming}
@@ -130,7 +131,7 @@ def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]
 
 def last_session_of_product(patient_id: int, product: str) -> date | None:
     """The patient's latest session date of any treatment of one product (for the booking form)."""
-    return booking.last_session_of_product(patient_id, product, date.max)
+    return availability.last_session_of_product(patient_id, product, date.max)
 
 
 def _add(day: date, duration_text: str) -> date:

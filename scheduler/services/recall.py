@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from scheduler.domain import durations
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Treatment, TreatmentSession
-from scheduler.services import booking, clock
+from scheduler.services import clock
 
 
 @dataclass
@@ -78,7 +78,7 @@ def due_list(today: date | None = None, *, treatment_id: int | None = None, limi
 
 def _booked_pairs(today: date) -> set[tuple[int, int]]:
     """(patient, treatment) pairs with a booked or checked-in appointment from today on."""
-    start = booking.day_bounds(today)[0]
+    start = clock.day_bounds(today)[0]
     stmt = select(Appointment.patient_id, Appointment.treatment_id).where(
         Appointment.status.in_(("booked", "checked_in")), Appointment.starts_at >= start
     )

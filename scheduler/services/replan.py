@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, column, insert, or_, select, type_coerce, update, values
+from sqlalchemy import Date, Integer, String, bindparam, column, insert, or_, select, update, values
 
-from scheduler.db import ConvertOnce, driver_rows
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import follow_up_plan, retreatment_plan
 from scheduler.extensions import db
@@ -154,13 +153,12 @@ def _facts(treatment_id: int):
     """Every session of the treatment by patient, their holding bookings, and who opted out."""
     sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
     S = TreatmentSession.__table__
-    day = ConvertOnce(S.c.performed_on, db.session.connection().dialect)
-    for sid, patient_id, performed_on, appointment_id, external in driver_rows(
-        select(S.c.id, S.c.patient_id, type_coerce(S.c.performed_on, String), S.c.appointment_id, S.c.external).where(
+    for sid, patient_id, performed_on, appointment_id, external in db.session.execute(
+        select(S.c.id, S.c.patient_id, S.c.performed_on, S.c.appointment_id, S.c.external).where(
             S.c.treatment_id == treatment_id
         )
     ):
-        sessions[patient_id].append(rules.SessionFact(sid, day[performed_on], appointment_id, bool(external)))
+        sessions[patient_id].append(rules.SessionFact(sid, performed_on, appointment_id, external))
     bookings: dict[int, list[rules.BookingFact]] = defaultdict(list)
     for r in db.session.execute(
         select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.status).where(
@@ -178,15 +176,13 @@ def _facts(treatment_id: int):
 def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
     """The treatment's session reminders, by session and kind."""
     stored: dict[int, dict[str, list[rules.Row]]] = defaultdict(lambda: defaultdict(list))
-    instant = ConvertOnce(T.c.due_at, db.session.connection().dialect)
-    raw = type_coerce(T.c.due_at, String), type_coerce(T.c.expires_at, String)  # converted by `instant`
-    rows = driver_rows(
-        select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, *raw).where(
+    rows = db.session.execute(
+        select(T.c.id, T.c.session_id, T.c.kind, T.c.seq, T.c.status, T.c.due_at, T.c.expires_at).where(
             T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
         )
     )
     for rid, session_id, kind, seq, status, due, expires in rows:
-        stored[session_id][kind].append(rules.Row(rid, seq, status, instant[due], instant[expires]))
+        stored[session_id][kind].append(rules.Row(rid, seq, status, due, expires))
     return stored
 
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import cache
-from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from scheduler.driver import DriverStatement
 from scheduler.extensions import db
 from scheduler.models import ROLES, ApiToken, User
 from scheduler.services import audit, clock
@@ -96,77 +92,23 @@ def issue_token(user: User, *, actor: User | None = None, actor_label: str | Non
 def signed_in(user_id: str) -> User | None:
     """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
 
-    Every staff page asks this before anything else. The row is read with a statement built once
-    and made a persistent User as a query would leave it (attributes loaded, no pending change,
-    in the session's identity map), without the ORM's per-query work, which cost more than the
-    round trip. It is read fresh on each request, so a deactivation or a change of role counts
-    from the next page.
+    Read fresh on each request, so a deactivation or a change of role counts from the next page.
     """
     if not user_id.isdigit() or len(user_id) > 18:
         return None
-    user = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
-    if user is None:
-        row = _USER.first({"id": int(user_id)})
-        if row is None:
-            return None
-        user = User(**dict(zip(_user_keys(), row, strict=True)))
-        make_transient_to_detached(user)
-        db.session.add(user)
-    return user if user.active else None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
-@cache
-def _user_keys() -> tuple[str, ...]:
-    """The User's column attributes, in the order `_user_statement` selects them."""
-    return tuple(attr.key for attr in inspect(User).column_attrs)
-
-
-def _user_statement():
-    """The user row by id, its columns in `_user_keys` order (run on the driver's cursor: every
-    staff page asks it)."""
-    columns = [getattr(User, key) for key in _user_keys()]
-    return select(*columns).where(User.id == bindparam("id"))
-
-
-_USER = DriverStatement(_user_statement)
-
-
-class Caller(NamedTuple):
-    """The staff member behind an API token, as the services read an actor (id, email, role).
-
-    Not a User: an API request only acts as someone, and making the ORM object on every request
-    cost more than reading its row.
-    """
-
-    id: int
-    email: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        """Whether this user may use admin endpoints."""
-        return self.role == "admin"
-
-
-def user_for_token(token: str) -> Caller | None:
+def user_for_token(token: str) -> User | None:
     """The active user behind a bearer token, or None for an unknown or revoked one."""
     if not token or len(token) > 200:
         return None
-    row = _TOKEN_USER.first({"digest": token_digest(token)})
-    return None if row is None else Caller(*row)
-
-
-def _token_user_statement():
-    """The active user of an unrevoked token with a given digest: every API request asks this,
-    so it runs on the driver's cursor (`DriverStatement`)."""
-    return (
-        select(User.id, User.email, User.role)
-        .join_from(User, ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
-
-
-_TOKEN_USER = DriverStatement(_token_user_statement)
 
 
 def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:

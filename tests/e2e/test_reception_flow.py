@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from scheduler.booking import operations
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, TreatmentSession
-from scheduler.services import booking
 from tests.e2e.conftest import TABLET, enhanced, refresh, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -144,7 +144,7 @@ def test_conflict_when_the_slot_is_taken_meanwhile(page, demo):
     # Meanwhile, at the other desk, someone books that very time.
     value = first.locator("input").get_attribute("value")
     starts_at = datetime.fromisoformat(value.split("|", 1)[1])
-    booking.book(
+    operations.book(
         patient_id=rival.id, practitioner_id=practitioner.id, treatment_id=treatment.id, starts_at=starts_at, actor=None
     )
     db.session.commit()

@@ -18,9 +18,10 @@ import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from scheduler.booking import operations, visits
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, TreatmentSession
-from scheduler.services import booking, sessions, sweep
+from scheduler.services import sessions, sweep
 from tests.conftest import london
 
 #: Monday 1 March 2027, 08:00 in London (GMT): bookings are made "now"
@@ -128,7 +129,7 @@ def clinic(travel, make_treatment, make_practitioner, make_patient) -> Clinic:
 
 def book(c: Clinic, starts_at: datetime, *, patient: int | None = None, treatment: int | None = None) -> Appointment:
     """Books an appointment through the booking service and commits."""
-    appt = booking.book(
+    appt = operations.book(
         patient_id=patient or c.olivia,
         practitioner_id=c.prac,
         treatment_id=treatment or c.migraine,
@@ -141,9 +142,9 @@ def book(c: Clinic, starts_at: datetime, *, patient: int | None = None, treatmen
 
 def complete(appt_id: int) -> TreatmentSession:
     """Checks in and completes an appointment (at the current frozen time) and commits."""
-    booking.change_status(appt_id, "checked_in", actor=None)
+    visits.change_status(appt_id, "checked_in", actor=None)
     db.session.commit()
-    session = booking.complete(appt_id, actor=None, units=155, lot_number="C1234C3")
+    session = visits.complete(appt_id, actor=None, units=155, lot_number="C1234C3")
     db.session.commit()
     return session
 

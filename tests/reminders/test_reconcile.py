@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
+from scheduler.booking import operations, visits
 from scheduler.domain.plan import Clinic, Intervals, retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, TreatmentSession
-from scheduler.services import booking, catalog, patients, planning
+from scheduler.services import catalog, patients, planning
 from tests.conftest import london
 from tests.reminders.conftest import book, complete, record, rows, statuses
 
@@ -64,7 +65,7 @@ def test_booking_ends_the_track_and_cancelling_it_revives_what_is_still_ahead(cl
     assert all(r.reason.startswith(BOOKED_AGAIN) and f"#{appt.id}" in r.reason for r in reminders)
 
     travel.move_to(london(date(2027, 4, 1), 9))  # the first reminder's day has passed
-    booking.change_status(appt.id, "cancelled", actor=None, reason="patient unwell")
+    visits.change_status(appt.id, "cancelled", actor=None, reason="patient unwell")
     db.session.commit()
     assert [(q, s) for q, s, _d in track(session.id)] == [(1, "cancelled"), (2, "pending"), (3, "pending")]
     assert [r.reason for r in rows(session_id=session.id, kind="retreatment")][1:] == [None, None]
@@ -76,7 +77,7 @@ def test_a_missed_booking_revives_the_track(clinic, travel):
     appt = book(clinic, london(date(2027, 4, 6), 10))
     assert {s for _q, s, _d in track(session.id)} == {"cancelled"}
     travel.move_to(london(date(2027, 4, 6), 12))
-    booking.change_status(appt.id, "no_show", actor=None)
+    visits.change_status(appt.id, "no_show", actor=None)
     db.session.commit()
     assert [(q, s) for q, s, _d in track(session.id)] == [(1, "cancelled"), (2, "pending"), (3, "pending")]
     assert [s for _k, _q, s in statuses(appointment_id=appt.id)] == ["cancelled", "cancelled"]
@@ -90,7 +91,7 @@ def test_an_existing_booking_keeps_a_new_track_closed_until_it_is_cancelled(clin
     reminders = rows(session_id=session.id, kind="retreatment")
     assert len(reminders) == 3 and {r.status for r in reminders} == {"cancelled"}
     assert all(f"#{follow_on.id}" in r.reason for r in reminders)
-    booking.change_status(follow_on.id, "cancelled", actor=None)
+    visits.change_status(follow_on.id, "cancelled", actor=None)
     db.session.commit()
     assert {s for _q, s, _d in track(session.id)} == {"pending"}
 
@@ -104,7 +105,7 @@ def test_a_later_session_ends_the_older_track_for_good(clinic, travel):
     assert all(r.reason == f"a later session (#{new.id} on 2027-04-01) was recorded" for r in old_rows)
     assert {s for _q, s, _d in track(new.id)} == {"pending"}
     appt = book(clinic, london(date(2027, 7, 1), 10))
-    booking.change_status(appt.id, "cancelled", actor=None)
+    visits.change_status(appt.id, "cancelled", actor=None)
     db.session.commit()
     assert {r.status for r in rows(session_id=old.id, kind="retreatment")} == {"cancelled"}
     assert {s for _q, s, _d in track(new.id)} == {"pending"}
@@ -159,7 +160,7 @@ def test_rescheduling_confirms_again_and_moves_the_pre_visit_reminder(clinic, tr
     appt = book(clinic, london(date(2027, 3, 3), 10))
     [pre] = rows(appointment_id=appt.id, kind="pre_visit")
     assert pre.due_at == utc(2027, 3, 2, 10)
-    booking.reschedule(appt.id, london(date(2027, 3, 4), 11), actor=None)
+    operations.reschedule(appt.id, london(date(2027, 3, 4), 11), actor=None)
     db.session.commit()
     confirmations = rows(appointment_id=appt.id, kind="confirmation")
     assert [(r.seq, r.status) for r in confirmations] == [(0, "cancelled"), (1, "pending")]
@@ -181,7 +182,7 @@ def test_moving_after_the_pre_visit_reminder_went_plans_a_new_one(clinic, travel
     )
     db.session.commit()
     travel.move_to(london(date(2027, 3, 2), 12))
-    booking.reschedule(appt.id, london(date(2027, 3, 5), 10), actor=None)
+    operations.reschedule(appt.id, london(date(2027, 3, 5), 10), actor=None)
     db.session.commit()
     assert statuses(appointment_id=appt.id) == [
         ("confirmation", 0, "sent"),
@@ -195,7 +196,7 @@ def test_moving_after_the_pre_visit_reminder_went_plans_a_new_one(clinic, travel
 def test_moving_inside_the_lead_time_cancels_the_pre_visit_reminder(clinic, travel):
     appt = book(clinic, london(date(2027, 3, 4), 10))
     travel.move_to(london(date(2027, 3, 2), 9))
-    booking.reschedule(appt.id, london(date(2027, 3, 2), 15), actor=None)
+    operations.reschedule(appt.id, london(date(2027, 3, 2), 15), actor=None)
     db.session.commit()
     [pre] = rows(appointment_id=appt.id, kind="pre_visit")
     assert (pre.status, pre.reason) == ("cancelled", "the appointment moved inside the pre-visit lead time")
@@ -210,14 +211,14 @@ def test_no_pre_visit_reminder_for_a_booking_made_inside_its_lead_time(clinic, t
 
 def test_cancelling_or_checking_in_ends_the_appointment_emails(clinic, travel):
     appt = book(clinic, london(date(2027, 3, 3), 10))
-    booking.change_status(appt.id, "cancelled", actor=None)
+    visits.change_status(appt.id, "cancelled", actor=None)
     db.session.commit()
     assert {(r.status, r.reason) for r in rows(appointment_id=appt.id)} == {
         ("cancelled", "the appointment was cancelled")
     }
     other = book(clinic, london(date(2027, 3, 4), 10))
     travel.move_to(london(date(2027, 3, 4), 9, 55))
-    booking.change_status(other.id, "checked_in", actor=None)
+    visits.change_status(other.id, "checked_in", actor=None)
     db.session.commit()
     assert {r.reason for r in rows(appointment_id=other.id)} == {"the patient checked in"}
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import AuditEvent, TreatmentSession
-from scheduler.services import booking, sessions
+from scheduler.services import clock, sessions
 from scheduler.web.admin import bp
 
 PAGE = 100
@@ -45,9 +45,9 @@ def audit_log():
     if entity:
         stmt = stmt.where(AuditEvent.entity_type == entity)
     if since:
-        stmt = stmt.where(AuditEvent.at >= booking.day_bounds(since)[0])
+        stmt = stmt.where(AuditEvent.at >= clock.day_bounds(since)[0])
     if until:
-        stmt = stmt.where(AuditEvent.at < booking.day_bounds(until + timedelta(days=1))[0])
+        stmt = stmt.where(AuditEvent.at < clock.day_bounds(until + timedelta(days=1))[0])
     rows = db.session.scalars(
         stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE + 1).offset((page_no - 1) * PAGE)
     ).all()

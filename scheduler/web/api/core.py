@@ -13,6 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from scheduler.extensions import csrf, db
+from scheduler.models import User
 from scheduler.services import users
 from scheduler.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from scheduler.web.api.schemas import MAX_ID
@@ -49,7 +50,7 @@ class Unauthorized(ServiceError):
     code = "unauthorized"
 
 
-def _authenticate(role: str | None) -> users.Caller | None:
+def _authenticate(role: str | None) -> User | None:
     """The user behind the bearer token, checked against the route's role."""
     if role is None:
         return None

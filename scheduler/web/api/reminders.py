@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from scheduler.services import booking, reminders
+from scheduler.services import clock, reminders
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.reminder_schemas import ReminderOut, ReminderQuery
 
@@ -13,7 +13,7 @@ def _instant(value: date | datetime | None) -> datetime | None:
     """A due_before bound: an instant as given, a date as the start of that local clinic day."""
     if value is None or isinstance(value, datetime):
         return value
-    return booking.day_bounds(value)[0]
+    return clock.day_bounds(value)[0]
 
 
 @endpoint("GET", "/reminders", query=ReminderQuery, response=ReminderOut, many=True)

@@ -8,10 +8,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
+from scheduler.booking import availability, operations, visits
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, TreatmentSession
-from scheduler.services import booking, clock, patient_view
+from scheduler.services import clock, patient_view
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import ActionForm, CancelForm, CompleteForm, RescheduleForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp
@@ -21,7 +22,7 @@ from scheduler.web.reception.common import actor, redirect_target, show_service_
 SIMPLE_ACTIONS = {"check-in": ("checked_in", "checked in"), "no-show": ("no_show", "marked as a no-show")}
 
 
-_load = booking.get_appointment  # a NotFound renders the app's 404 page
+_load = operations.get_appointment  # a NotFound renders the app's 404 page
 
 
 def render_appointment(
@@ -79,7 +80,7 @@ def appointment_action(appointment_id: int, action: str):
         abort(400, description="The form was not accepted; reload the page and try again.")
     target, done = SIMPLE_ACTIONS[action]
     try:
-        booking.change_status(appt.id, target, actor=actor())
+        visits.change_status(appt.id, target, actor=actor())
     except ServiceError as exc:
         status = show_service_error(None, exc)
         return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message))
@@ -97,7 +98,7 @@ def appointment_cancel(appointment_id: int):
     if not form.validate_on_submit():
         return render_appointment(appt, status=400, error="Say why the appointment is cancelled.", cancel_form=form)
     try:
-        booking.change_status(appt.id, "cancelled", actor=actor(), reason=form.reason.data)
+        visits.change_status(appt.id, "cancelled", actor=actor(), reason=form.reason.data)
     except ServiceError as exc:
         status = show_service_error(form, exc)
         return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message), cancel_form=form)
@@ -115,7 +116,7 @@ def appointment_complete(appointment_id: int):
     if not form.validate_on_submit():
         return render_appointment(appt, status=400, error="Please correct the marked fields.", complete_form=form)
     try:
-        booking.complete(
+        visits.complete(
             appt.id,
             actor=actor(),
             units=form.units.data,
@@ -141,8 +142,8 @@ def _free_starts(appt: Appointment, day: date) -> list[datetime]:
     if not practitioner.active or not treatment.active:
         return []
     hours = slots.parse_working_hours(practitioner.working_hours or {})
-    start, end = booking.day_bounds(day)
-    busy = booking.busy_intervals(
+    start, end = clock.day_bounds(day)
+    busy = availability.busy_intervals(
         practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12), exclude_id=appt.id
     )
     step = timedelta(minutes=int(current_app.config["SLOT_STEP_MINUTES"]))
@@ -196,7 +197,7 @@ def reschedule_post(appointment_id: int):
     if practitioner_id != appt.practitioner_id:
         return render_reschedule(appt, form, status=400, error="That time is not one of the offered times.")
     try:
-        booking.reschedule(appt.id, starts_at, actor=actor(), override_reason=form.override_reason.data)
+        operations.reschedule(appt.id, starts_at, actor=actor(), override_reason=form.override_reason.data)
     except ServiceError as exc:
         status = show_service_error(form, exc, {"starts_at": "slot"})
         return render_reschedule(

@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from scheduler.booking import availability, operations
 from scheduler.domain import safety
 from scheduler.extensions import db
 from scheduler.models import Patient, Practitioner, Treatment
-from scheduler.services import booking, catalog, clock, patient_view, patients
+from scheduler.services import catalog, clock, patient_view, patients
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import BookForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp
@@ -86,7 +87,7 @@ def _slot_groups(choice: Choice, practitioners: list[Practitioner]) -> list[Slot
     chosen = [choice.practitioner] if choice.practitioner else practitioners
     groups = []
     for p in chosen:
-        starts = booking.free_slots(p, choice.treatment, choice.day)
+        starts = availability.free_slots(p, choice.treatment, choice.day)
         groups.append(SlotGroup(p, [(s, slot_value(p.id, s)) for s in starts]))
     return groups
 
@@ -98,7 +99,7 @@ def _next_free_day(choice: Choice, practitioners: list[Practitioner]) -> date | 
     chosen = [choice.practitioner] if choice.practitioner else practitioners
     for offset in range(1, LOOKAHEAD_DAYS + 1):
         day = choice.day + timedelta(days=offset)
-        if any(booking.free_slots(p, choice.treatment, day) for p in chosen):
+        if any(availability.free_slots(p, choice.treatment, day) for p in chosen):
             return day
     return None
 
@@ -203,7 +204,7 @@ def book_post():
         return render_book(form, choice, status=400, error="Choose the patient and the treatment first.")
     practitioner_id, starts_at = parse_slot(form.slot.data)
     try:
-        appt = booking.book(
+        appt = operations.book(
             patient_id=choice.patient.id,
             practitioner_id=practitioner_id,
             treatment_id=choice.treatment.id,

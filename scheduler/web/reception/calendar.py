@@ -6,14 +6,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from flask import abort, request, url_for
+from flask import abort, render_template, request, url_for
 
+from scheduler.booking.calendar import Booked, shown_between
 from scheduler.domain import slots
-from scheduler.services import booking, catalog, clock
+from scheduler.services import catalog, clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import day_arg, id_arg
 from scheduler.web.reception.filters import long_date, short_date
-from scheduler.web.reception.grid import Booked, Cell, calendar_html, page_with_grid, shown_between
+from scheduler.web.reception.grid import Cell, calendar_html
 
 
 def _counts(appts: Sequence[Booked]) -> dict[str, int]:
@@ -29,7 +30,7 @@ def _counts(appts: Sequence[Booked]) -> dict[str, int]:
 def day():
     """Every practitioner's appointments on one clinic day (today by default)."""
     the_day = day_arg()
-    start, end = booking.day_bounds(the_day)
+    start, end = clock.day_bounds(the_day)
     everyone, offs, appts = shown_between(start, end)
     # The active practitioners, then inactive ones who still have appointments that day.
     booked_with = {a.practitioner_id for a in appts}
@@ -37,9 +38,9 @@ def day():
     week = url_for("reception.week", date=the_day.isoformat())
     cells = [Cell(p, the_day, p.name, f"{week}&practitioner_id={p.id}") for p in practitioners]
     grid = calendar_html(cells, appts, offs, f"Appointments on {long_date(the_day)}") if cells else None
-    return page_with_grid(
+    return render_template(
         "reception/day.html",
-        grid,
+        grid=grid,
         day=the_day,
         today=clock.today(),
         prev_day=the_day - timedelta(days=1),
@@ -65,18 +66,18 @@ def week():
     practitioner = practitioner or next((p for p in practitioners if p.active), practitioners[0])
     monday = the_day - timedelta(days=the_day.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
-    start, end = booking.day_bounds(days[0])[0], booking.day_bounds(days[-1])[1]
+    start, end = clock.day_bounds(days[0])[0], clock.day_bounds(days[-1])[1]
     (staff,), offs, appts = shown_between(start, end, [practitioner.id])
-    hours = slots.parse_working_hours(practitioner.working_hours or {})
+    hours = staff.hours
     busy_days = {clock.local_date(a.starts_at) for a in appts}
     shown = [d for d in days if hours.get(slots.DAYS[d.weekday()]) or d in busy_days]
     hidden = [d for d in days if d not in shown]
     cells = [Cell(staff, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
     label = f"{practitioner.name}, week of {short_date(monday)}"
     grid = calendar_html(cells, appts, offs, label) if cells else None
-    return page_with_grid(
+    return render_template(
         "reception/week.html",
-        grid,
+        grid=grid,
         practitioner=practitioner,
         practitioners=practitioners,
         day=the_day,

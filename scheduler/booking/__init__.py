@@ -1,0 +1,1 @@
+"""Booking: free slots, the booking rules, bookings and the appointment lifecycle, the calendar's reads."""

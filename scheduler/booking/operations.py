@@ -1,0 +1,218 @@
+"""Booking and rescheduling: one path for the desk and the API, under the same rules.
+
+Every operation flushes and leaves the commit to its caller (one request, one commit). No
+practitioner or patient is ever booked twice at once: on SQLite the request holds the write lock
+(`begin_write`) from before the check to the commit; on PostgreSQL the exclusion constraints have
+the last word (`_flush_guarded` turns them into 409s).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from scheduler.booking.availability import last_session_of_product, time_off_between
+from scheduler.db import begin_write, is_sqlite
+from scheduler.domain import lifecycle, safety, slots
+from scheduler.extensions import db
+from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
+from scheduler.models.appointment import occupying_conflicts
+from scheduler.services import audit, clock, planning
+from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
+
+#: names of the PostgreSQL exclusion constraints (see the migration) and their API codes
+OVERLAP_CONSTRAINTS = {
+    "ex_appointments_practitioner_overlap": ("slot_taken", "The practitioner is already booked at that time."),
+    "ex_appointments_patient_overlap": ("patient_busy", "The patient already has an appointment at that time."),
+}
+
+
+def _get(model, ident: int, field: str, label: str):
+    """Loads a referenced row or refuses the request naming the field."""
+    row = db.session.get(model, ident)
+    if row is None:
+        raise Rejected(
+            f"There is no {label} with id {ident}.", code="invalid_reference", fields={field: f"no such {label}"}
+        )
+    return row
+
+
+def get_appointment(appointment_id: int, *, for_update: bool = False) -> Appointment:
+    """Loads an appointment or raises NotFound."""
+    stmt = select(Appointment).where(Appointment.id == appointment_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    appt = db.session.scalars(stmt).first()
+    if appt is None:
+        raise NotFound(f"There is no appointment with id {appointment_id}.")
+    return appt
+
+
+def _check_slot(
+    *,
+    actor: User | None,
+    patient: Patient,
+    practitioner: Practitioner,
+    treatment: Treatment,
+    starts_at: datetime,
+    override_reason: str | None,
+    exclude_id: int | None = None,
+) -> bool:
+    """The booking rules, in the order a client learns of them; returns whether the start is
+    inside the safety interval (allowed only with an admin's override reason)."""
+    if override_reason is not None and (actor is None or not actor.is_admin):
+        raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
+    if not treatment.active:
+        raise Rejected("That treatment is no longer offered.", code="inactive", fields={"treatment_id": "inactive"})
+    if not practitioner.active:
+        raise Rejected(
+            "That practitioner is not taking bookings.", code="inactive", fields={"practitioner_id": "inactive"}
+        )
+    if starts_at < clock.now():
+        raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
+    ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
+    hours = slots.parse_working_hours(practitioner.working_hours or {})
+    time_off = time_off_between(practitioner.id, starts_at, ends_at)
+    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), time_off):
+        raise Rejected(
+            "That time is outside the practitioner's working hours.",
+            code="outside_hours",
+            fields={"starts_at": "outside working hours"},
+        )
+    overlaps = db.session.scalars(
+        occupying_conflicts(
+            starts_at, ends_at, practitioner_id=practitioner.id, patient_id=patient.id, exclude_id=exclude_id
+        )
+    ).all()
+    _refuse_overlap(
+        taken=any(a.practitioner_id == practitioner.id for a in overlaps),
+        busy=any(a.patient_id == patient.id for a in overlaps),
+    )
+    day = clock.local_date(starts_at)
+    last = last_session_of_product(patient.id, treatment.product, day)
+    too_soon = safety.is_too_soon(last, day, treatment.min_interval_days)
+    if too_soon and override_reason is None:
+        earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
+        raise Rejected(
+            f"The patient's last {treatment.product} session was on {last.isoformat()}; "
+            f"the earliest safe date is {earliest.isoformat()}.",
+            code="too_soon",
+            fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
+        )
+    return too_soon
+
+
+def _refuse_overlap(*, taken: bool, busy: bool) -> None:
+    """The 409 of an overlap, the practitioner's first: the same answers as the constraints'."""
+    for hit, name in ((taken, "ex_appointments_practitioner_overlap"), (busy, "ex_appointments_patient_overlap")):
+        if hit:
+            code, message = OVERLAP_CONSTRAINTS[name]
+            raise Conflict(message, code=code)
+
+
+def _flush_guarded() -> None:
+    """Flushes inside a savepoint, turning the PostgreSQL overlap constraints into 409s.
+
+    A booking committed by another request since the check above makes the constraint refuse
+    this one. SQLite has no such constraints (the write lock taken before the check makes the
+    check final), so there it is a plain flush.
+    """
+    if is_sqlite():
+        db.session.flush()
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if name in OVERLAP_CONSTRAINTS:
+            code, message = OVERLAP_CONSTRAINTS[name]
+            raise Conflict(message, code=code) from None
+        raise
+
+
+def book(
+    *,
+    patient_id: int,
+    practitioner_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    actor: User | None,
+    override_reason: str | None = None,
+) -> Appointment:
+    """Books an appointment after checking hours, overlaps and the safety interval."""
+    begin_write()
+    patient = _get(Patient, patient_id, "patient_id", "patient")
+    practitioner = _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
+    treatment = _get(Treatment, treatment_id, "treatment_id", "treatment")
+    overridden = _check_slot(
+        actor=actor,
+        patient=patient,
+        practitioner=practitioner,
+        treatment=treatment,
+        starts_at=starts_at,
+        override_reason=override_reason,
+    )
+    appt = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        treatment=treatment,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=treatment.duration_minutes),
+        status="booked",
+        override_reason=override_reason if overridden else None,
+        booked_by_id=actor.id if actor else None,
+    )
+    db.session.add(appt)
+    _flush_guarded()
+    audit.record(
+        "appointment.booked",
+        "appointment",
+        appt.id,
+        actor,
+        {
+            "patient_id": patient_id,
+            "practitioner_id": practitioner_id,
+            "treatment_id": treatment_id,
+            "starts_at": starts_at.isoformat(),
+        },
+    )
+    if overridden:
+        audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
+    planning.appointment_changed("booked", appt)
+    return appt
+
+
+def reschedule(
+    appointment_id: int, starts_at: datetime, *, actor: User | None, override_reason: str | None = None
+) -> Appointment:
+    """Moves a booked appointment to a new start under the same rules as booking."""
+    begin_write()
+    appt = get_appointment(appointment_id, for_update=True)
+    if not lifecycle.can_reschedule(appt.status):
+        raise Conflict(f"A {appt.status.replace('_', ' ')} appointment cannot be rescheduled.", code="bad_transition")
+    old = appt.starts_at
+    overridden = _check_slot(
+        actor=actor,
+        patient=appt.patient,
+        practitioner=appt.practitioner,
+        treatment=appt.treatment,
+        starts_at=starts_at,
+        override_reason=override_reason,
+        exclude_id=appt.id,
+    )
+    appt.starts_at, appt.ends_at = starts_at, starts_at + timedelta(minutes=appt.treatment.duration_minutes)
+    if overridden:
+        appt.override_reason = override_reason
+    _flush_guarded()
+    audit.record(
+        "appointment.rescheduled", "appointment", appt.id, actor, {"from": old.isoformat(), "to": starts_at.isoformat()}
+    )
+    if overridden:
+        audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
+    planning.appointment_changed("rescheduled", appt)
+    return appt
+
+

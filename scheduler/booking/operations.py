@@ -3,18 +3,19 @@
 Every operation flushes and leaves the commit to its caller (one request, one commit). No
 practitioner or patient is ever booked twice at once: on SQLite the request holds the write lock
 (`begin_write`) from before the check to the commit; on PostgreSQL the exclusion constraints have
-the last word (`_flush_guarded` turns them into 409s).
+the last word (`_write_guarded` turns them into 409s).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.booking.availability import last_session_of_product, time_off_between
-from scheduler.db import begin_write, is_sqlite
+from scheduler.db import begin_write
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
@@ -112,20 +113,23 @@ def _refuse_overlap(*, taken: bool, busy: bool) -> None:
             raise Conflict(message, code=code)
 
 
-def _flush_guarded() -> None:
-    """Flushes inside a savepoint, turning the PostgreSQL overlap constraints into 409s.
+def _write_guarded(appt: Appointment, change: Callable[[], None]) -> None:
+    """Makes a booking's change (a new appointment, a new time) inside a savepoint, turning the
+    PostgreSQL overlap constraints into 409s.
 
-    A booking committed by another request since the check above makes the constraint refuse
-    this one. SQLite has no such constraints (the write lock taken before the check makes the
-    check final), so there it is a plain flush.
+    A booking committed by another request since the check makes the constraint refuse this
+    one; the savepoint keeps the caller's transaction usable (a refused new appointment leaves
+    the session, a moved one reads its stored time again). On SQLite the write lock taken
+    before the check makes the check final, and nothing is refused here.
     """
-    if is_sqlite():
-        db.session.flush()
-        return
+    db.session.flush()  # what else is pending goes outside the savepoint
     try:
         with db.session.begin_nested():
+            change()
             db.session.flush()
     except IntegrityError as exc:
+        if appt in db.session.new:
+            db.session.expunge(appt)
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if name in OVERLAP_CONSTRAINTS:
             code, message = OVERLAP_CONSTRAINTS[name]
@@ -165,8 +169,7 @@ def book(
         override_reason=override_reason if overridden else None,
         booked_by_id=actor.id if actor else None,
     )
-    db.session.add(appt)
-    _flush_guarded()
+    _write_guarded(appt, lambda: db.session.add(appt))
     audit.record(
         "appointment.booked",
         "appointment",
@@ -203,10 +206,14 @@ def reschedule(
         override_reason=override_reason,
         exclude_id=appt.id,
     )
-    appt.starts_at, appt.ends_at = starts_at, starts_at + timedelta(minutes=appt.treatment.duration_minutes)
-    if overridden:
-        appt.override_reason = override_reason
-    _flush_guarded()
+    ends_at = starts_at + timedelta(minutes=appt.treatment.duration_minutes)
+
+    def move() -> None:
+        appt.starts_at, appt.ends_at = starts_at, ends_at
+        if overridden:
+            appt.override_reason = override_reason
+
+    _write_guarded(appt, move)
     audit.record(
         "appointment.rescheduled", "appointment", appt.id, actor, {"from": old.isoformat(), "to": starts_at.isoformat()}
     )

@@ -77,3 +77,17 @@ def test_the_database_has_the_last_word_on_postgresql(reception_api, world, monk
     assert refused.value.code == "slot_taken"
     assert db.session.scalar(select(Appointment.id).where(Appointment.patient_id == world.patient2)) is None
     db.session.rollback()
+
+
+def test_a_move_into_a_taken_slot_is_refused_by_the_database_on_postgresql(reception_api, world, monkeypatch):
+    """Rescheduling shares the booking's guard: the constraint's refusal is a 409 and the
+    appointment keeps its time."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's exclusion constraints; SQLite's write lock makes the check final")
+    book(reception_api, world, tue(9))
+    moving = book(reception_api, world, tue(11), patient_id=world.patient2)
+    monkeypatch.setattr(operations, "_refuse_overlap", lambda **kwargs: None)
+    resp = reception_api.post(f"/appointments/{moving['id']}/reschedule", json={"starts_at": tue(9).isoformat()})
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "slot_taken"
+    db.session.rollback()
+    assert db.session.get(Appointment, moving["id"]).starts_at == tue(11)

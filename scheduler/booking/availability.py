@@ -54,5 +54,3 @@ def last_session_of_product(patient_id: int, product: str, on_or_before: date) -
         )
     )
     return db.session.scalar(stmt)
-
-

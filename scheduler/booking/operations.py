@@ -221,5 +221,3 @@ def reschedule(
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
     planning.appointment_changed("rescheduled", appt)
     return appt
-
-

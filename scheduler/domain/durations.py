@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+#: the allowed range of a treatment's `min_interval_days` (a day to two years)
+MIN_INTERVAL_DAYS = (1, 730)
+
 MAX_MONTHS = 1200  # 100 years
 MAX_DAYS = 36525  # 100 years of days
 FORMAT_MESSAGE = "must be an ISO 8601 duration such as P3M, P12W or P90D"
@@ -83,12 +86,6 @@ def nominal_days(dur: Duration) -> int:
     return dur.months * 30 + dur.days
 
 
-@lru_cache(maxsize=256)
-def longest_days(dur: Duration) -> int:
-    """Largest real number of days the duration spans from any start date in a 4-year cycle."""
-    return max((add_duration(d, dur) - d).days for d in _CYCLE)
-
-
 @lru_cache(maxsize=1024)
 def _never_later(a: Duration, b: Duration) -> bool:
     """True iff D + a <= D + b for every start date D in the cycle."""
@@ -132,7 +129,7 @@ def validate_interval(
 ) -> dict[str, str]:
     """Check a treatment's interval settings; return {field: message} for every problem."""
     errors: dict[str, str] = {}
-    min_error = _whole_number(min_interval_days, 1, 730)
+    min_error = _whole_number(min_interval_days, *MIN_INTERVAL_DAYS)
     if min_error:
         errors["min_interval_days"] = min_error
     count_error = _whole_number(reminder_count, 1, 6)

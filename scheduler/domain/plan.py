@@ -88,6 +88,27 @@ def window_closes(performed_on: date, iv: Intervals) -> date:
     return max(add_duration(performed_on, iv.remind_until), add_duration(performed_on, iv.remind_from))
 
 
+@dataclass(frozen=True)
+class Window:
+    """A session's re-treatment window: the first and the last day a reminder may fall on."""
+
+    opens: date
+    closes: date
+
+    def state(self, today: date, *, booked: bool) -> str:
+        """ "booked", "not_due", "open" or "overdue" on a day."""
+        if booked:
+            return "booked"
+        if today < self.opens:
+            return "not_due"
+        return "open" if today <= self.closes else "overdue"
+
+
+def retreatment_window(performed_on: date, iv: Intervals) -> Window:
+    """The re-treatment window of a session performed on a day (D + remind_from to D + remind_until)."""
+    return Window(add_duration(performed_on, iv.remind_from), window_closes(performed_on, iv))
+
+
 def due_at(day: date, clinic: Clinic) -> datetime:
     """Rule 2: a dated email is due when the send hours open on that local day."""
     return local_instant(day, clinic.send_start, clinic.tz)
@@ -123,18 +144,6 @@ def in_send_window(instant: datetime, clinic: Clinic) -> bool:
     if clinic.send_end == time.max:
         return local >= clinic.send_start
     return clinic.send_start <= local < clinic.send_end
-
-
-def next_window_opens(instant: datetime, clinic: Clinic) -> datetime:
-    """The next instant at or after `instant` when emails may go out."""
-    if in_send_window(instant, clinic):
-        return instant
-    day = instant.astimezone(clinic.tz).date()
-    for offset in (0, 1, 2):
-        opens = local_instant(day + timedelta(days=offset), clinic.send_start, clinic.tz)
-        if opens >= instant:
-            return opens
-    raise AssertionError("send hours open every day")  # pragma: no cover
 
 
 EXPIRY_REASONS = {

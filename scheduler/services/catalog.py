@@ -11,7 +11,7 @@ from scheduler.db import begin_write
 from scheduler.domain import durations, slots
 from scheduler.extensions import db
 from scheduler.models import Practitioner, Treatment, User
-from scheduler.services import audit, planning
+from scheduler.services import audit, replan
 from scheduler.services.errors import Conflict, NotFound, Rejected
 
 INTERVAL_FIELDS = ("min_interval_days", "remind_from", "remind_until", "reminder_count", "follow_up_after")
@@ -107,7 +107,7 @@ def update_treatment(treatment_id: int, changes: dict[str, Any], *, actor: User 
         intervals = any(k in INTERVAL_FIELDS for k in changed)
         action = "treatment.intervals_changed" if intervals else "treatment.updated"
         if intervals:
-            moved = planning.treatment_intervals_changed(treatment)
+            moved = replan.replan_treatment(treatment)
         audit.record(action, "treatment", treatment.id, actor, {"changed": changed, "reminders_replanned": moved})
     return treatment, moved
 

@@ -9,14 +9,14 @@ cancel with a reason, revive, re-date. It flushes; the caller commits.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from scheduler.domain import appointment_plan
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import Intervals, confirmation_plan, follow_up_plan, pre_visit_plan, retreatment_plan
 from scheduler.extensions import db
 from scheduler.jobs import WAKE_FLAG
-from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
+from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
 from scheduler.models.reminder import APPOINTMENT_KINDS, SESSION_KINDS
 from scheduler.services import clock
 from scheduler.services.reminder_rows import apply_ops, clinic, load_rows
@@ -35,12 +35,6 @@ def session_recorded(session: TreatmentSession) -> None:
     reconcile_tracks(session.patient_id, session.treatment_id)
 
 
-def session_deleted(session: TreatmentSession) -> None:
-    """A session is about to be deleted: its reminders end, an older track may come back."""
-    _cancel_pending(Reminder.session_id == session.id, "the session was deleted")
-    reconcile_tracks(session.patient_id, session.treatment_id, exclude_session_id=session.id)
-
-
 def patient_opted_out(patient: Patient) -> None:
     """A patient stopped reminders: every pending email of theirs is cancelled."""
     _reconcile_patient(patient)
@@ -49,27 +43,6 @@ def patient_opted_out(patient: Patient) -> None:
 def patient_opted_in(patient: Patient) -> None:
     """A patient asked for reminders again: those still ahead come back."""
     _reconcile_patient(patient)
-
-
-def patient_removed(patient: Patient) -> None:
-    """A patient is about to be removed: nothing more is sent to them."""
-    _cancel_pending(Reminder.patient_id == patient.id, "the patient was removed")
-
-
-def treatment_intervals_changed(treatment: Treatment) -> int:
-    """A treatment's interval fields changed; returns how many pending reminders moved."""
-    from scheduler.services import replan
-
-    return replan.replan_treatment(treatment)
-
-
-def _cancel_pending(where, reason: str) -> None:
-    """Cancels the pending (and failed, so never resent) emails matching a condition."""
-    db.session.execute(
-        update(Reminder)
-        .where(where, Reminder.status.in_(("pending", "failed")))
-        .values(status="cancelled", reason=reason, updated_at=clock.now())
-    )
 
 
 def _reconcile_patient(patient: Patient) -> None:
@@ -202,22 +175,21 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
             )
 
 
-def intervals(treatment: Treatment) -> Intervals:
-    """A treatment's reminder fields, parsed."""
-    return Intervals.parse(
-        treatment.remind_from, treatment.remind_until, treatment.reminder_count, treatment.follow_up_after
+def intervals(treatment: Treatment, own: PatientInterval | None = None) -> Intervals:
+    """A treatment's reminder fields, parsed; with the patient's own window when a clinician set one."""
+    window = own or treatment
+    return Intervals.parse(window.remind_from, window.remind_until, treatment.reminder_count, treatment.follow_up_after)
+
+
+def own_window(patient_id: int, treatment_id: int) -> PatientInterval | None:
+    """The patient's own re-treatment window for a treatment, if a clinician set one."""
+    return db.session.scalar(
+        select(PatientInterval).where(
+            PatientInterval.patient_id == patient_id, PatientInterval.treatment_id == treatment_id
+        )
     )
 
 
 def intervals_for(patient_id: int, treatment: Treatment) -> Intervals:
     """The intervals that apply to one patient: their own window if a clinician set one."""
-    from scheduler.models import PatientInterval
-
-    own = db.session.scalar(
-        select(PatientInterval).where(
-            PatientInterval.patient_id == patient_id, PatientInterval.treatment_id == treatment.id
-        )
-    )
-    if own is None:
-        return intervals(treatment)
-    return Intervals.parse(own.remind_from, own.remind_until, treatment.reminder_count, treatment.follow_up_after)
+    return intervals(treatment, own_window(patient_id, treatment.id))

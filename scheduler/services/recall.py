@@ -1,8 +1,9 @@
 """The recall list: patients whose re-treatment window is open or overdue and who have not booked.
 
-Read-only. A (patient, treatment) pair is due when the patient's latest session of that treatment
-plus the treatment's `remind_from` is today or earlier, and the patient has no booked or
-checked-in appointment of that treatment from today on.
+Read-only. A (patient, treatment) pair is due when the re-treatment window of the patient's
+latest session of that treatment has opened (the patient's own window when a clinician set one,
+else the treatment's), and the patient has no booked or checked-in appointment of that treatment
+from today on.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from scheduler.domain import durations
+from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient, Treatment, TreatmentSession
-from scheduler.services import clock
+from scheduler.models import Appointment, Patient, PatientInterval, Treatment, TreatmentSession
+from scheduler.services import clock, planning
 
 
 @dataclass
@@ -63,15 +64,15 @@ def due_list(today: date | None = None, *, treatment_id: int | None = None, limi
     if treatment_id is not None:
         stmt = stmt.where(Treatment.id == treatment_id)
     booked = _booked_pairs(today)
+    own = {(w.patient_id, w.treatment_id): w for w in db.session.scalars(select(PatientInterval))}
     items = []
     for patient, treatment, last_on in db.session.execute(stmt):
         if (patient.id, treatment.id) in booked:
             continue
-        due_on = durations.add_duration(last_on, durations.parse_duration(treatment.remind_from))
-        if due_on > today:
+        window = retreatment_window(last_on, planning.intervals(treatment, own.get((patient.id, treatment.id))))
+        if window.opens > today:
             continue
-        closes_on = durations.add_duration(last_on, durations.parse_duration(treatment.remind_until))
-        items.append(RecallItem(patient, treatment, last_on, due_on, closes_on, today))
+        items.append(RecallItem(patient, treatment, last_on, window.opens, window.closes, today))
     items.sort(key=lambda i: (i.due_on, i.patient.last_name.lower(), i.patient.first_name.lower(), i.patient.id))
     return items[:limit]
 

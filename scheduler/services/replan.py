@@ -25,6 +25,7 @@ from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Tr
 from scheduler.models.base import UTCDateTime
 from scheduler.models.reminder import SESSION_KINDS
 from scheduler.services import clock
+from scheduler.services.planning import intervals, reconcile_tracks
 from scheduler.services.reminder_rows import clinic, mail_domain, new_row
 
 T = Reminder.__table__
@@ -58,8 +59,6 @@ def _collector_paused():
 
 def _replan_treatment(treatment: Treatment) -> int:
     """The re-plan itself (see replan_treatment)."""
-    from scheduler.services.planning import intervals
-
     db.session.flush()
     iv, settings, now = intervals(treatment), clinic(), clock.now()
     sessions, bookings, opted_out = _facts(treatment.id)
@@ -124,8 +123,6 @@ def own_window(treatment_id: int):
 
 def _replan_own(treatment: Treatment, patient_ids: set[int]) -> int:
     """Re-plans the patients who have their own window; returns how many of their pending reminders moved."""
-    from scheduler.services.planning import reconcile_tracks
-
     if not patient_ids:
         return 0
     before = _pending_dates(treatment.id, patient_ids)

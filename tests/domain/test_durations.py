@@ -9,7 +9,6 @@ from scheduler.domain.durations import (
     Duration,
     add_duration,
     add_months,
-    longest_days,
     nominal_days,
     parse_duration,
     validate_interval,
@@ -153,14 +152,6 @@ def test_nominal_days() -> None:
     assert nominal_days(parse_duration("P90D")) == 90
     assert nominal_days(parse_duration("P1Y")) == 360
     assert nominal_days(parse_duration("P1M15D")) == 45
-
-
-def test_longest_days() -> None:
-    assert longest_days(parse_duration("P90D")) == 90
-    assert longest_days(parse_duration("P1M")) == 31
-    assert longest_days(parse_duration("P3M")) == 92  # e.g. 1 Jul -> 1 Oct
-    assert longest_days(parse_duration("P1Y")) == 366
-    assert longest_days(Duration(0, 0)) == 0
 
 
 durations = st.builds(Duration, st.integers(0, 1200), st.integers(0, 36525))

@@ -18,7 +18,6 @@ from scheduler.domain.plan import (
     due_at,
     follow_up_plan,
     in_send_window,
-    next_window_opens,
     pre_visit_plan,
     retreatment_dates,
     retreatment_plan,
@@ -122,13 +121,9 @@ def test_send_window_is_local_and_half_open():
     assert not in_send_window(utc(2027, 3, 27, 8, 30), CLINIC)
 
 
-def test_send_window_to_midnight_and_next_opening():
+def test_send_window_to_midnight():
     all_day = Clinic.parse("Europe/London", "00:00-24:00")
     assert in_send_window(utc(2027, 1, 15, 23, 59, 59), all_day)
-    assert next_window_opens(utc(2027, 1, 15, 19), CLINIC) == utc(2027, 1, 16, 9)
-    assert next_window_opens(utc(2027, 1, 15, 6), CLINIC) == utc(2027, 1, 15, 9)
-    assert next_window_opens(utc(2027, 3, 27, 19), CLINIC) == utc(2027, 3, 28, 8)  # opens in BST
-    assert next_window_opens(utc(2027, 1, 15, 10), CLINIC) == utc(2027, 1, 15, 10)
 
 
 # --- rule 4 and the other emails -------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from scheduler.booking import operations, visits
 from scheduler.domain.plan import Clinic, Intervals, retreatment_plan
@@ -132,28 +132,6 @@ def test_booking_for_an_opted_out_patient_plans_nothing_to_send(clinic, travel):
     db.session.commit()
     appt = book(clinic, london(date(2027, 3, 3), 10), patient=clinic.noah)
     assert statuses(appointment_id=appt.id) == [("confirmation", 0, "cancelled")]
-
-
-def test_deleting_a_session_ends_its_track_and_brings_the_older_one_back(clinic, travel):
-    older = record(clinic, date(2026, 12, 1))  # 23 Feb (passed), 13 Apr, 1 Jun
-    newer = record(clinic, date(2027, 2, 15))
-    assert {s for _q, s, _d in track(older.id)} == {"cancelled"}
-    gone = db.session.get(TreatmentSession, newer.id)
-    planning.session_deleted(gone)
-    doomed = db.session.scalars(select(Reminder).where(Reminder.session_id == newer.id)).all()
-    assert {(r.status, r.reason) for r in doomed} == {("cancelled", "the session was deleted")}
-    db.session.delete(gone)
-    db.session.commit()
-    assert rows(session_id=newer.id) == []
-    assert [(q, s) for q, s, _d in track(older.id)] == [(1, "cancelled"), (2, "pending"), (3, "pending")]
-
-
-def test_removing_a_patient_cancels_their_emails(clinic, travel):
-    record(clinic, date(2027, 1, 4), patient=clinic.noah)
-    book(clinic, london(date(2027, 3, 3), 10), patient=clinic.noah, treatment=clinic.cosmetic)
-    planning.patient_removed(db.session.get(Patient, clinic.noah))
-    db.session.commit()
-    assert {(r.status, r.reason) for r in rows(patient_id=clinic.noah)} == {("cancelled", "the patient was removed")}
 
 
 def test_rescheduling_confirms_again_and_moves_the_pre_visit_reminder(clinic, travel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 
 from scheduler.extensions import db
@@ -88,11 +87,25 @@ def test_retreatment_states(clinic):
     assert booked.state == "booked" and booked.next_booking.starts_at == london(TUESDAY, 9)
 
 
-def test_retreatment_without_the_reminders_feature(clinic, monkeypatch):
-    add_session(clinic.olivia, clinic.migraine, date(2026, 12, 1))
-    monkeypatch.setitem(sys.modules, "scheduler.models.reminder", None)  # the import now fails
-    rows = patient_view.retreatment(clinic.olivia.id, TODAY)
-    assert rows[0].reminders is None
+def test_the_recall_list_follows_the_patients_own_window(clinic, make_user):
+    """A clinician's window for one patient moves them on and off the list, as it moves their
+    reminders and their patient page: one rule for the three."""
+    from scheduler.services import patient_intervals
+
+    c = clinic
+    c.migraine.remind_from = "P4M"
+    db.session.commit()
+    add_session(c.olivia, c.migraine, date(2026, 12, 1))  # the treatment's window opens 1 April
+    add_session(c.noah, c.migraine, date(2026, 11, 1))  # the treatment's window opens 1 March
+    admin = make_user("admin")
+    patient_intervals.set_window(c.olivia.id, c.migraine.id, "P12W", "P6M", "wears off sooner", actor=admin)
+    patient_intervals.set_window(c.noah.id, c.migraine.id, "P20W", "P6M", "lasts longer", actor=admin)
+    db.session.commit()
+    due = {i.patient.id: i for i in recall.due_list(TODAY)}
+    assert set(due) == {c.olivia.id}
+    assert (due[c.olivia.id].due_on, due[c.olivia.id].closes_on) == (date(2027, 2, 23), date(2027, 6, 1))
+    pages = [patient_view.retreatment(p.id, TODAY)[0] for p in (c.olivia, c.noah)]
+    assert [(r.window_opens, r.state) for r in pages] == [(date(2027, 2, 23), "open"), (date(2027, 3, 21), "not_due")]
 
 
 def test_appointments_upcoming_and_past(clinic):

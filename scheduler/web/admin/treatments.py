@@ -31,7 +31,8 @@ class TreatmentForm(FlaskForm):
     product = StringField("Product", validators=[DataRequired(), Length(max=80)])
     duration_minutes = IntegerField("Appointment length (minutes)", validators=[DataRequired(), NumberRange(5, 480)])
     min_interval_days = IntegerField(
-        "Minimum interval between sessions (days)", validators=[DataRequired(), NumberRange(1, 730)]
+        "Minimum interval between sessions (days)",
+        validators=[DataRequired(), NumberRange(*durations.MIN_INTERVAL_DAYS)],
     )
     from_value = StringField("First reminder after", validators=[DataRequired(), Length(max=20)])
     from_unit = SelectField("unit", choices=UNIT_CHOICES)

@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from scheduler.domain.durations import MIN_INTERVAL_DAYS
+
 MAX_ID = 2**31 - 1
 
 
@@ -146,7 +148,7 @@ class TreatmentIn(In):
     kind: Literal["therapeutic", "cosmetic"]
     product: Text80
     duration_minutes: int = Field(ge=5, le=480)
-    min_interval_days: int = Field(ge=1, le=730)
+    min_interval_days: int = Field(ge=MIN_INTERVAL_DAYS[0], le=MIN_INTERVAL_DAYS[1])
     remind_from: DurationText = Field(examples=["P12W"])
     remind_until: DurationText = Field(examples=["P6M"])
     reminder_count: int = Field(default=3, ge=1, le=6)
@@ -161,7 +163,7 @@ class TreatmentPatch(Patch):
     kind: Literal["therapeutic", "cosmetic"] = None  # type: ignore[assignment]
     product: Text80 = None  # type: ignore[assignment]
     duration_minutes: int = Field(default=None, ge=5, le=480)  # type: ignore[assignment]
-    min_interval_days: int = Field(default=None, ge=1, le=730)  # type: ignore[assignment]
+    min_interval_days: int = Field(default=None, ge=MIN_INTERVAL_DAYS[0], le=MIN_INTERVAL_DAYS[1])  # type: ignore[assignment]
     remind_from: DurationText = None  # type: ignore[assignment]
     remind_until: DurationText = None  # type: ignore[assignment]
     reminder_count: int = Field(default=None, ge=1, le=6)  # type: ignore[assignment]

@@ -242,6 +242,29 @@ def test_patch_treatment_changes_only_what_is_sent_and_audits_intervals(admin_ap
     assert event.actor.startswith("admin")
 
 
+def test_patch_treatment_answers_how_many_pending_reminders_it_replanned(
+    admin_api, make_treatment, make_patient
+):
+    """Two sessions with three pending re-treatment reminders each: a new remind_until re-plans
+    all six (the first keeps its date, but its window now closes later); a new name, none."""
+    from datetime import date
+
+    import time_machine
+
+    from scheduler.services import sessions
+    from tests.conftest import NOW
+
+    t = make_treatment(name="Chronic migraine")
+    with time_machine.travel(NOW, tick=False):
+        for patient in (make_patient(), make_patient()):
+            sessions.record_past(patient.id, actor=None, treatment_id=t.id, performed_on=date(2027, 2, 1))
+        db.session.commit()
+        resp = admin_api.patch(f"/treatments/{t.id}", json={"remind_until": "P9M"})
+        assert resp.status_code == 200 and resp.get_json()["reminders_replanned"] == 6
+        resp = admin_api.patch(f"/treatments/{t.id}", json={"name": "Migraine"})
+        assert resp.status_code == 200 and resp.get_json()["reminders_replanned"] == 0
+
+
 def test_patch_treatment_name_only_is_not_an_interval_change(admin_api, make_treatment):
     t = make_treatment(name="Old")
     assert admin_api.patch(f"/treatments/{t.id}", json={"name": "New", "active": False}).status_code == 200

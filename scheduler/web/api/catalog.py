@@ -10,6 +10,7 @@ from scheduler.web.api.schemas import (
     PractitionerPatch,
     TreatmentIn,
     TreatmentOut,
+    TreatmentPatched,
     TreatmentPatch,
 )
 
@@ -37,13 +38,14 @@ def create_treatment(user, body: TreatmentIn):
     "/treatments/{treatment_id}",
     role="admin",
     body=TreatmentPatch,
-    response=TreatmentOut,
+    response=TreatmentPatched,
     errors=(404, 409, 422),
 )
 def update_treatment(user, treatment_id: int, body: TreatmentPatch):
-    """Edits a treatment (admin); new interval fields re-plan its pending reminders."""
-    treatment, _moved = catalog.update_treatment(treatment_id, body.model_dump(exclude_unset=True), actor=user)
-    return treatment
+    """Edits a treatment (admin); new interval fields re-plan its pending reminders, and the
+    answer says how many (`reminders_replanned`)."""
+    treatment, moved = catalog.update_treatment(treatment_id, body.model_dump(exclude_unset=True), actor=user)
+    return TreatmentOut.model_validate(treatment).model_dump() | {"reminders_replanned": moved}
 
 
 @endpoint("GET", "/practitioners", response=PractitionerOut, many=True)

@@ -185,6 +185,11 @@ class TreatmentOut(Out):
     active: bool
 
 
+class TreatmentPatched(TreatmentOut):
+    #: how many pending reminders the change re-planned (0 when no interval field changed)
+    reminders_replanned: int
+
+
 # --- practitioners ------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Configuration read from the environment when the app is created (CONTRACT.md section 2).
+"""Configuration read from the environment when the app is created (docs/interfaces.md).
 
 Nothing is read at import time: `load_config()` is called by `create_app()`, so tests and
 commands that change the environment see their own values.

@@ -43,7 +43,7 @@ def day_view(kind: str, rows: int) -> None:
 
 def booking(kind: str, rows: int) -> None:
     from scheduler.models import Patient
-    from scheduler.services import users
+    from scheduler.staff import users
 
     with ExitStack() as stack:
         env = run.build(kind, run.SMALL, "profile", stack)
@@ -82,7 +82,7 @@ def booking(kind: str, rows: int) -> None:
 def replan(kind: str, rows: int) -> None:
     from scheduler import create_app
     from scheduler.models import Treatment
-    from scheduler.services import planning
+    from scheduler.reminders import planning
 
     with scratch_database(kind, "profile") as url:
         app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_EMBEDDED": False})
@@ -103,7 +103,7 @@ def replan(kind: str, rows: int) -> None:
 
 
 def sweep(kind: str, rows: int) -> None:
-    from scheduler.services import sweep as sweeper
+    from scheduler.reminders import sweep as sweeper
 
     with reminder_work.SinkServer() as server, scratch_database(kind, "profile") as url:
         app = reminder_work.mail_app(url, server.port)

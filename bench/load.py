@@ -18,9 +18,9 @@ from sqlalchemy import insert
 
 from scheduler.domain.plan import retreatment_plan
 from scheduler.models import Appointment, Patient, Practitioner, Reminder, Treatment, TreatmentSession
+from scheduler.reminders import planning
+from scheduler.reminders.rows import clinic, new_message_id
 from scheduler.seed import CATALOGUE
-from scheduler.services import planning
-from scheduler.services.reminder_rows import clinic, new_message_id
 
 PRACTITIONERS = 20
 SLOTS_PER_DAY = 20  # 08:00-18:00 in 30-minute slots

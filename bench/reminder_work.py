@@ -32,9 +32,9 @@ from scheduler import create_app
 from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, Treatment, TreatmentSession
+from scheduler.reminders import planning
+from scheduler.reminders.rows import clinic, new_message_id
 from scheduler.seed import CATALOGUE
-from scheduler.services import planning
-from scheduler.services.reminder_rows import clinic, new_message_id
 
 ROOT = Path(__file__).resolve().parent.parent
 T = Reminder.__table__
@@ -157,7 +157,7 @@ def claim_ms(app, repeat: int = 9) -> float:
     """Median milliseconds to claim CLAIM due reminders: the earliest pending first reminders are made due."""
     import statistics
 
-    from scheduler.services import claims
+    from scheduler.reminders import claims
 
     with app.app_context():
         now = datetime.now(UTC)
@@ -226,7 +226,7 @@ def dispatch(kind: str, count: int = 5_000, rounds: int = DISPATCH_ROUNDS) -> di
 
 def _dispatch_round(kind: str, count: int, name: str) -> tuple[float, float]:
     """One sweep of `count` due reminders and one smtplib loop over its messages: their rates."""
-    from scheduler.services import mail, sweep
+    from scheduler.reminders import mail, sweep
 
     with SinkServer() as server, scratch_database(kind, name) as url:
         app = mail_app(url, server.port)
@@ -281,7 +281,7 @@ def shifted(column, days: int):
 
 def replan(kind: str, count: int = 100_000) -> dict[str, float]:
     """Seconds to re-plan `count` pending reminders after an interval change, and for one bare UPDATE."""
-    from scheduler.services import planning
+    from scheduler.reminders import planning
 
     with scratch_database(kind, "replan") as url:
         app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_EMBEDDED": False})

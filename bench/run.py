@@ -84,7 +84,7 @@ def median_ms(fn, repeat: int) -> float:
 
 def signed_in_client(app):
     """A test client signed in as a fresh admin."""
-    from scheduler.services import users
+    from scheduler.staff import users
 
     with app.app_context():
         if users.find_by_email("bench-admin@example.com") is None:
@@ -107,7 +107,7 @@ def day_view(env, repeat: int = 40) -> float:
 
 def availability(env, repeat: int = 200) -> float:
     """Median latency of the availability endpoint for a practitioner on the busy day."""
-    from scheduler.services import users
+    from scheduler.staff import users
 
     app = env["app"]
     with app.app_context():
@@ -123,7 +123,7 @@ def availability(env, repeat: int = 200) -> float:
 def booking_fixtures(env) -> tuple[str, list[int]]:
     """An API token of the bench admin, and 1,000 new patients to book (one booking each)."""
     from scheduler.models import Patient
-    from scheduler.services import users
+    from scheduler.staff import users
 
     app = env["app"]
     signed_in_client(app)  # creates the bench admin

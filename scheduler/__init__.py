@@ -61,7 +61,7 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from scheduler.services import users
+        from scheduler.staff import users
 
         return users.signed_in(user_id)
 

@@ -1,4 +1,4 @@
-"""The flask commands of CONTRACT.md section 3."""
+"""The flask commands of docs/interfaces.md."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
-from scheduler.services import users
 from scheduler.services.errors import ServiceError
+from scheduler.staff import users
 
 seed_cli = AppGroup("seed", help="Load demo data.")
 users_cli = AppGroup("users", help="Manage staff users.")
@@ -95,7 +95,7 @@ def reminders_sweep() -> None:
     """One sweep now: sends what is due; prints what it sent, skipped and failed."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from scheduler.services import sweep
+    from scheduler.reminders import sweep
 
     def echo(o: sweep.Outcome) -> None:
         detail = o.to if o.result == "sent" else o.reason

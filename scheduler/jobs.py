@@ -28,11 +28,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from scheduler.reminders.planning import WAKE_FLAG
+
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "reminders.sweep"
-#: set in a database session's info by the planner when it queued an email that is due now
-WAKE_FLAG = "reminders.wake_sweep"
 _embedded: BackgroundScheduler | None = None
 _lock = threading.Lock()
 
@@ -40,7 +40,7 @@ _lock = threading.Lock()
 def sweep_job(app: Flask, stop: threading.Event | None = None) -> None:
     """One tick: a sweep in its own app context; a database or mail outage is logged, not raised."""
     from scheduler.extensions import db
-    from scheduler.services import sweep
+    from scheduler.reminders import sweep
 
     with app.app_context():
         try:

@@ -1,4 +1,4 @@
-"""Demo data: the catalogue of RULES.md, practitioners, patients and four weeks of appointments."""
+"""Demo data: the catalogue of docs/rules.md, practitioners, patients and four weeks of appointments."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, TreatmentSession
-from scheduler.services import clock, planning, users
+from scheduler.reminders import planning
+from scheduler.services import clock
+from scheduler.staff import users
 
 CATALOGUE = [
     dict(

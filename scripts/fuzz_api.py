@@ -86,7 +86,7 @@ def prepare(url: str):
 
     from scheduler import create_app, seed
     from scheduler.extensions import db
-    from scheduler.services import users
+    from scheduler.staff import users
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -140,8 +140,13 @@ def fuzz(app, token: str, examples: int, seed: int | None, database: str) -> int
     calls = 0
 
     def runner(operation, mode):
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case):
             nonlocal calls
@@ -165,7 +170,8 @@ def fuzz(app, token: str, examples: int, seed: int | None, database: str) -> int
                 else:
                     reason = str(exc).splitlines()[0]
                     findings[(f"validated by jsonschema, as schemathesis could not: {reason}", operation.label)].append(
-                        sample)
+                        sample
+                    )
 
         if seed is not None:  # one derived seed per operation and mode, so a run can be replayed
             run = fixed_seed(seed ^ zlib.crc32(f"{operation.label} {mode.value}".encode()))(run)
@@ -187,12 +193,17 @@ def fuzz(app, token: str, examples: int, seed: int | None, database: str) -> int
     print("no server errors, every 2xx matched its schema" if not fatal else f"{fatal} fatal finding(s)")
     server_errors = sum(n for counter in statuses.values() for code, n in counter.items() if code >= 500)
     violations = sum(len(samples) for (title, _), samples in findings.items() if title == SCHEMA_VIOLATION)
-    other = sum(len(samples) for (title, _), samples in findings.items()
-                if title in FATAL and title not in ("Server error", SCHEMA_VIOLATION))
-    print(f"fuzz {database}: {calls} requests, {server_errors} 5xx, {violations} schema violations"
-          + (f", {other} other fatal" if other else "")
-          + f" ({examples} examples per operation and mode{f', seed {seed}' if seed is not None else ''})"
-          + (" FAILED" if fatal else " ok"))
+    other = sum(
+        len(samples)
+        for (title, _), samples in findings.items()
+        if title in FATAL and title not in ("Server error", SCHEMA_VIOLATION)
+    )
+    print(
+        f"fuzz {database}: {calls} requests, {server_errors} 5xx, {violations} schema violations"
+        + (f", {other} other fatal" if other else "")
+        + f" ({examples} examples per operation and mode{f', seed {seed}' if seed is not None else ''})"
+        + (" FAILED" if fatal else " ok")
+    )
     return 1 if fatal else 0
 
 
@@ -202,8 +213,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="fixes the generated requests (default: random)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database", help="SQLAlchemy URL of a scratch database (default: a temp SQLite file)")
-    where.add_argument("--postgres", metavar="SERVER_URL",
-                       help="PostgreSQL server URL: fuzz a new database fuzz_<random> there, dropped afterwards")
+    where.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="PostgreSQL server URL: fuzz a new database fuzz_<random> there, dropped afterwards",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

@@ -21,13 +21,13 @@ from sqlalchemy.engine import make_url
 from scheduler import create_app
 from scheduler.extensions import db
 from scheduler.models import Base, Patient, Practitioner, Treatment, User
-from scheduler.services import users
+from scheduler.staff import users
 
 LONDON = ZoneInfo("Europe/London")
 #: Monday 1 March 2027: "today" of the API, page and reminder tests (08:00 London is 08:00 UTC)
 TODAY = date(2027, 3, 1)
 TUESDAY = date(2027, 3, 2)
-#: the catalogue's cosmetic row of RULES.md, for make_treatment(**COSMETIC)
+#: the catalogue's cosmetic row of docs/rules.md, for make_treatment(**COSMETIC)
 COSMETIC = dict(
     name="Cosmetic lines (glabellar, forehead, crow's feet)",
     kind="cosmetic",
@@ -202,7 +202,7 @@ def reception_api(api_as) -> Api:
 
 @pytest.fixture
 def make_treatment(app):
-    """Creates a treatment (defaults: the chronic migraine row of RULES.md)."""
+    """Creates a treatment (defaults: the chronic migraine row of docs/rules.md)."""
 
     def make(**fields: Any) -> Treatment:
         values = (

@@ -99,7 +99,7 @@ def test_the_signed_in_user_is_a_persistent_user_read_fresh_each_request(app, ma
     from sqlalchemy import event, inspect
 
     from scheduler.models import User
-    from scheduler.services import users
+    from scheduler.staff import users
 
     admin = make_user("admin")
     uid = str(admin.id)
@@ -140,7 +140,7 @@ def test_the_token_user_is_the_callers_id_email_and_role_and_a_revoked_token_non
     """users.user_for_token: who is calling (what services read of an actor), or None once the
     token is revoked, the user deactivated, or the token unknown."""
     from scheduler.models import ApiToken
-    from scheduler.services import users
+    from scheduler.staff import users
 
     admin, desk = make_user("admin"), make_user("receptionist")
     token, desk_token = users.issue_token(admin, actor_label="test"), users.issue_token(desk, actor_label="test")

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent, Patient, Practitioner, Treatment, TreatmentSession, User
-from scheduler.services import users
+from scheduler.staff import users
 from tests.conftest import london
 
-#: RULES.md's catalogue: name prefix -> (kind, product, minutes, min interval, from, until, count, follow-up)
+#: docs/rules.md's catalogue: name prefix -> (kind, product, minutes, min interval, from, until, count, follow-up)
 RULES = {
     "Chronic migraine": ("therapeutic", "BOTOX", 30, 84, "P12W", "P6M", 3, None),
     "Cervical dystonia": ("therapeutic", "BOTOX", 30, 84, "P12W", "P6M", 3, "P4W"),

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from scheduler.booking import operations
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent
-from scheduler.services import users
+from scheduler.staff import users
 from tests.conftest import london
 
 THREADS = 12

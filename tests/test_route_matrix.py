@@ -21,7 +21,7 @@ def world(app, make_patient, make_practitioner, make_treatment, make_user):
     """One of everything, so every <int:...> in a path names a real row."""
     from datetime import UTC, datetime, timedelta
 
-    from scheduler.services import planning
+    from scheduler.reminders import planning
 
     patient, prac, treatment = make_patient(), make_practitioner(), make_treatment()
     start = datetime(2030, 1, 7, 10, tzinfo=UTC)

@@ -20,7 +20,8 @@ from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
 from scheduler.models.appointment import occupying_conflicts
-from scheduler.services import audit, clock, planning
+from scheduler.reminders import planning
+from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
 
 #: names of the PostgreSQL exclusion constraints (see the migration) and their API codes

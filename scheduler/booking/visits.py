@@ -9,7 +9,8 @@ from scheduler.db import begin_write
 from scheduler.domain import lifecycle
 from scheduler.extensions import db
 from scheduler.models import Appointment, TreatmentSession, User
-from scheduler.services import audit, clock, planning
+from scheduler.reminders import planning
+from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Rejected
 
 

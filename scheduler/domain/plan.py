@@ -1,6 +1,6 @@
 """The reminder plan: which emails a session or an appointment should have, and when they go out.
 
-Pure functions (no Flask, no database), following RULES.md:
+Pure functions (no Flask, no database), following docs/rules.md:
 
 - rule 1: re-treatment dates are D + remind_from, D + remind_until and equal whole-day steps
   between them (rounded down), calendar months clamped to the month end;

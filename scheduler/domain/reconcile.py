@@ -5,7 +5,7 @@
 A re-treatment track (the reminders after one session) ends when a later session of that
 treatment is recorded (for good), or while the patient holds a booking of that treatment after
 the session or has opted out (until that changes: then the track's reminders come back, except
-those that would now go out late). RULES.md rule 3.
+those that would now go out late). docs/rules.md rule 3.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from scheduler.extensions import db
-from scheduler.services import audit, clock, users
+from scheduler.services import audit, clock
+from scheduler.staff import users
 
 bp = Blueprint("auth", __name__)
 

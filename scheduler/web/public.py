@@ -14,7 +14,7 @@ from email.utils import parseaddr
 from flask import Blueprint, current_app, render_template
 
 from scheduler.extensions import csrf, db
-from scheduler.services import unsubscribe as links
+from scheduler.reminders import unsubscribe as links
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 

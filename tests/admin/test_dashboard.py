@@ -7,7 +7,8 @@ import time_machine
 from scheduler.extensions import db
 from scheduler.models import Appointment, TreatmentSession
 from scheduler.models.reminder import Reminder
-from scheduler.services import dashboard, planning
+from scheduler.reminders import planning
+from scheduler.services import dashboard
 from tests.conftest import london
 
 NOW = london(date(2027, 3, 1), 10)  # a Monday

@@ -1,4 +1,4 @@
-"""Admin treatment editor: validation as RULES.md says, preview, re-plan count, audit."""
+"""Admin treatment editor: validation as docs/rules.md says, preview, re-plan count, audit."""
 
 from datetime import date
 

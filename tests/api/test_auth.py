@@ -6,7 +6,7 @@ import pytest
 
 from scheduler.extensions import db
 from scheduler.models import ApiToken, User
-from scheduler.services import users
+from scheduler.staff import users
 from tests.api.conftest import assert_error, row_counts
 from tests.conftest import Api
 

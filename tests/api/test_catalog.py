@@ -1,4 +1,4 @@
-"""Treatments and practitioners: lists, reads, creates, edits and RULES.md's interval validation."""
+"""Treatments and practitioners: lists, reads, creates, edits and docs/rules.md's interval validation."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ TREATMENT_FIELDS = {
 }
 PRACTITIONER_FIELDS = {"id", "name", "email", "active", "working_hours"}
 
-#: the catalogue of RULES.md, as an admin would enter it
+#: the catalogue of docs/rules.md, as an admin would enter it
 CATALOGUE = [
     dict(
         name="Chronic migraine",
@@ -126,7 +126,7 @@ def test_durations_are_normalised(admin_api):
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert (body["remind_from"], body["remind_until"], body["follow_up_after"]) == ("P90D", "P12M", "P14D")
-    # RULES.md writes weeks (P12W); they come back as written, not as P84D
+    # docs/rules.md writes weeks (P12W); they come back as written, not as P84D
     resp = admin_api.post("/treatments", json=treatment_body(name="Weeks", remind_from="P12W", follow_up_after="P4W"))
     assert (resp.get_json()["remind_from"], resp.get_json()["follow_up_after"]) == ("P12W", "P4W")
 
@@ -242,16 +242,14 @@ def test_patch_treatment_changes_only_what_is_sent_and_audits_intervals(admin_ap
     assert event.actor.startswith("admin")
 
 
-def test_patch_treatment_answers_how_many_pending_reminders_it_replanned(
-    admin_api, make_treatment, make_patient
-):
+def test_patch_treatment_answers_how_many_pending_reminders_it_replanned(admin_api, make_treatment, make_patient):
     """Two sessions with three pending re-treatment reminders each: a new remind_until re-plans
     all six (the first keeps its date, but its window now closes later); a new name, none."""
     from datetime import date
 
     import time_machine
 
-    from scheduler.services import sessions
+    from scheduler.patients import sessions
     from tests.conftest import NOW
 
     t = make_treatment(name="Chronic migraine")

@@ -304,7 +304,7 @@ def test_bad_session_is_refused(reception_api, world, body, status, field):
 
 
 def test_lot_numbers_are_searchable(reception_api, world):
-    from scheduler.services import sessions
+    from scheduler.patients import sessions
 
     for patient, lot in ((world.patient, "C1"), (world.patient2, "C1"), (world.patient, "C2")):
         assert (

@@ -1,4 +1,4 @@
-"""The pure reminder plan (RULES.md rules 1, 2 and 4): dates, due instants, send window, catch-up."""
+"""The pure reminder plan (docs/rules.md rules 1, 2 and 4): dates, due instants, send window, catch-up."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def test_admin_changes_an_interval(page, demo):
 
 
 def test_admin_dashboard_and_outbox(page, demo):
-    from scheduler.services import sweep
+    from scheduler.reminders import sweep
 
     report = sweep.run()  # as the run command's scheduler does: due reminders go to the local outbox
     db.session.commit()

@@ -60,7 +60,7 @@ THREADS = 8
 WORKERS = 4
 BASE_URL = "https://clinic.example"
 ALL_WEEK = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-#: the catalogue of RULES.md, as the demo seeds it, by a short key
+#: the catalogue of docs/rules.md, as the demo seeds it, by a short key
 CATALOGUE = dict(zip(("migraine", "dystonia", "pain", "cosmetic"), map(dict, seed.CATALOGUE), strict=True))
 #: words an email subject must never contain (CONTRACT §6: never the diagnosis or the treatment)
 PRIVATE_WORDS = ("migraine", "dystonia", "torticollis", "pain", "cosmetic", "botox", "injection")
@@ -618,6 +618,6 @@ def test_production_deployment_sends_each_due_email_once_under_concurrent_load(
         f"total {time.monotonic() - started:.1f} s"
     )
     assert not catch_up_violations, (
-        "RULES.md rule 4: an older due re-treatment reminder of a track was sent beside the newest one:\n"
+        "docs/rules.md rule 4: an older due re-treatment reminder of a track was sent beside the newest one:\n"
         + "\n".join(catch_up_violations)
     )

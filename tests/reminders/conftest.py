@@ -21,7 +21,8 @@ from sqlalchemy import select
 from scheduler.booking import operations, visits
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, TreatmentSession
-from scheduler.services import sessions, sweep
+from scheduler.patients import sessions
+from scheduler.reminders import sweep
 from tests.conftest import london
 
 #: Monday 1 March 2027, 08:00 in London (GMT): bookings are made "now"

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import event
 
 from scheduler.extensions import db
-from scheduler.services import claims, sweep
+from scheduler.reminders import claims, sweep
 from tests.conftest import london
 from tests.reminders.conftest import record, rows, run_sweep
 

@@ -11,7 +11,7 @@ import pytest
 
 from scheduler.extensions import db
 from scheduler.models import Reminder
-from scheduler.services import reminders
+from scheduler.reminders import outbox as reminders
 from tests.conftest import london
 from tests.reminders.conftest import book, complete, record, rows
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.extensions import db
-from scheduler.services import sweep
+from scheduler.reminders import sweep
 from tests.reminders.conftest import due_tracks, process_env, rows
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from scheduler.services.reminder_rows import mail_domain, new_message_id
+from scheduler.reminders.rows import mail_domain, new_message_id
 
 
 def test_message_ids_are_unique_and_ordered_by_when_they_were_made():

@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from scheduler.extensions import db
 from scheduler.models import Reminder
-from scheduler.services import mail
+from scheduler.reminders import mail
 from tests.conftest import csrf_from, london
 from tests.reminders.conftest import book, record, rows, run_sweep
 

@@ -7,10 +7,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from scheduler.catalog import operations as catalog
 from scheduler.extensions import db
 from scheduler.models import AuditEvent, TreatmentSession
 from scheduler.models.reminder import Reminder
-from scheduler.services import catalog, patient_intervals, planning
+from scheduler.patients import intervals as patient_intervals
+from scheduler.reminders import planning
 from scheduler.services.errors import Rejected
 from tests.conftest import london
 

@@ -15,7 +15,7 @@ from sqlalchemy import insert, text
 from scheduler.extensions import db
 from scheduler.models import Reminder, TreatmentSession
 from scheduler.models.reminder import APPOINTMENT_KINDS
-from scheduler.services.reminder_rows import load_rows, rows_query
+from scheduler.reminders.rows import load_rows, rows_query
 
 
 def _plan(stmt) -> str:

@@ -1,4 +1,4 @@
-"""Reconcile: every clinic event leaves the stored reminders matching the plan (RULES.md rule 3, other emails)."""
+"""Reconcile: every clinic event leaves the stored reminders matching the plan (docs/rules.md rule 3, other emails)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 
 from scheduler.booking import operations, visits
+from scheduler.catalog import operations as catalog
 from scheduler.domain.plan import Clinic, Intervals, retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, TreatmentSession
-from scheduler.services import catalog, patients, planning
+from scheduler.patients import records as patients
+from scheduler.reminders import planning
 from tests.conftest import london
 from tests.reminders.conftest import book, complete, record, rows, statuses
 

@@ -10,11 +10,12 @@ import pytest
 import time_machine
 from sqlalchemy import insert, select, update
 
+from scheduler.catalog import operations as catalog
 from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, TreatmentSession
-from scheduler.services import catalog, planning
-from scheduler.services.reminder_rows import clinic, new_message_id
+from scheduler.reminders import planning
+from scheduler.reminders.rows import clinic, new_message_id
 
 NOW = datetime(2027, 3, 1, 8, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, SweepRun
-from scheduler.services import reminders
+from scheduler.reminders import outbox as reminders
 from tests.conftest import london
 from tests.reminders.conftest import book, free_port, record, rows, run_sweep, statuses
 
@@ -270,7 +270,7 @@ def test_one_connection_serves_a_whole_batch(clinic, smtp, travel, make_patient,
 
 
 def test_an_email_that_cannot_be_built_fails_alone(clinic, smtp, travel, monkeypatch, caplog):
-    from scheduler.services import compose
+    from scheduler.reminders import compose
 
     book(clinic, london(date(2027, 3, 3), 10))
     book(clinic, london(date(2027, 3, 3), 11), patient=clinic.noah)
@@ -294,7 +294,7 @@ def test_an_email_that_cannot_be_built_fails_alone(clinic, smtp, travel, monkeyp
 def test_a_track_recorded_while_a_sweep_runs_still_sends_only_its_newest_reminder(clinic, smtp, travel):
     """Housekeeping runs once at the start of a sweep; a session recorded during its sending loop
     brings its overdue reminders all at once, and the claim itself must pass over the older ones."""
-    from scheduler.services import claims
+    from scheduler.reminders import claims
 
     travel.move_to(london(date(2026, 11, 20), 10))
     session = record(clinic, date(2026, 6, 1))  # reminders due 24 Aug and 12 Oct are both overdue
@@ -314,7 +314,7 @@ def test_the_boundaries_are_chosen_at_build_and_cannot_occur_in_the_parts(clinic
     from email import message_from_bytes, policy
     from email.generator import Generator
 
-    from scheduler.services import compose
+    from scheduler.reminders import compose
 
     token = "0" * 32
     drawn = []

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import AuditEvent, Patient
-from scheduler.services import unsubscribe
+from scheduler.reminders import unsubscribe
 from tests.conftest import london
 from tests.reminders.conftest import book, record, rows, run_sweep
 

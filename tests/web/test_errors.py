@@ -21,7 +21,7 @@ def test_forbidden_page(client, clinic, reception):
 
 
 def test_server_error_page(client, clinic, reception, monkeypatch):
-    from scheduler.services import recall
+    from scheduler.patients import recall
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from scheduler.extensions import db
-from scheduler.services import patient_view, recall
+from scheduler.patients import recall
+from scheduler.patients import view as patient_view
 from tests.conftest import london
 from tests.web.conftest import TODAY, TUESDAY, add_session, make_appointment, text_of
 
@@ -90,7 +91,7 @@ def test_retreatment_states(clinic):
 def test_the_recall_list_follows_the_patients_own_window(clinic, make_user):
     """A clinician's window for one patient moves them on and off the list, as it moves their
     reminders and their patient page: one rule for the three."""
-    from scheduler.services import patient_intervals
+    from scheduler.patients import intervals as patient_intervals
 
     c = clinic
     c.migraine.remind_from = "P4M"

@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from scheduler.extensions import db
 from scheduler.models import REMINDER_KINDS, REMINDER_STATUSES
-from scheduler.services import heartbeat, reminders
+from scheduler.reminders import heartbeat
+from scheduler.reminders import outbox as reminders
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
 

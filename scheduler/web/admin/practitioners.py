@@ -10,9 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from scheduler.catalog import operations as catalog
+from scheduler.catalog import timeoff
 from scheduler.domain.slots import DAYS
 from scheduler.extensions import db
-from scheduler.services import catalog, clock, timeoff
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
 from scheduler.web.admin.forms import ActionForm

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from scheduler.extensions import db
 from scheduler.models import AuditEvent, TreatmentSession
-from scheduler.services import clock, sessions
+from scheduler.patients import sessions
+from scheduler.services import clock
 from scheduler.web.admin import bp
 
 PAGE = 100

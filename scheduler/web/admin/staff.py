@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from scheduler.extensions import db
-from scheduler.services import users
 from scheduler.services.errors import ServiceError
+from scheduler.staff import users
 from scheduler.web.admin import bp
 from scheduler.web.admin.forms import ActionForm, NewUserForm, PasswordForm, RoleForm
 

@@ -11,9 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from scheduler.catalog import operations as catalog
 from scheduler.domain import durations, plan
 from scheduler.extensions import db
-from scheduler.services import catalog, clock
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
 

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 
 from scheduler.booking import calendar, operations, visits
 from scheduler.booking.availability import free_slots
-from scheduler.services import catalog, clock
+from scheduler.catalog import operations as catalog
+from scheduler.services import clock
 from scheduler.services.errors import Invalid
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import (

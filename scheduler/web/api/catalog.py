@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler.services import catalog
+from scheduler.catalog import operations as catalog
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import (
     PractitionerIn,
@@ -10,8 +10,8 @@ from scheduler.web.api.schemas import (
     PractitionerPatch,
     TreatmentIn,
     TreatmentOut,
-    TreatmentPatched,
     TreatmentPatch,
+    TreatmentPatched,
 )
 
 
@@ -29,7 +29,7 @@ def get_treatment(user, treatment_id: int):
 
 @endpoint("POST", "/treatments", role="admin", body=TreatmentIn, response=TreatmentOut, status=201, errors=(409, 422))
 def create_treatment(user, body: TreatmentIn):
-    """Adds a catalogue entry (admin); interval fields validated as RULES.md says."""
+    """Adds a catalogue entry (admin); interval fields validated as docs/rules.md says."""
     return catalog.create_treatment(body.model_dump(), actor=user)
 
 

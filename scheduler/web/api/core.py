@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from scheduler.extensions import csrf, db
 from scheduler.models import User
-from scheduler.services import users
 from scheduler.services.errors import Forbidden, Invalid, NotFound, ServiceError
+from scheduler.staff import users
 from scheduler.web.api.schemas import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scheduler.services import patients, sessions
+from scheduler.patients import records as patients
+from scheduler.patients import sessions
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery, SessionIn, SessionOut
 

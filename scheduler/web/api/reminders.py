@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from scheduler.services import clock, reminders
+from scheduler.reminders import outbox as reminders
+from scheduler.services import clock
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.reminder_schemas import ReminderOut, ReminderQuery
 

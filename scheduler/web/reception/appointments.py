@@ -12,7 +12,8 @@ from scheduler.booking import availability, operations, visits
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, TreatmentSession
-from scheduler.services import clock, patient_view
+from scheduler.patients import view as patient_view
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import ActionForm, CancelForm, CompleteForm, RescheduleForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp

@@ -14,10 +14,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from scheduler.booking import availability, operations
+from scheduler.catalog import operations as catalog
 from scheduler.domain import safety
 from scheduler.extensions import db
 from scheduler.models import Patient, Practitioner, Treatment
-from scheduler.services import catalog, clock, patient_view, patients
+from scheduler.patients import records as patients
+from scheduler.patients import view as patient_view
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import BookForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp

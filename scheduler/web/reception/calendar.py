@@ -9,8 +9,9 @@ from datetime import timedelta
 from flask import abort, render_template, request, url_for
 
 from scheduler.booking.calendar import Booked, shown_between
+from scheduler.catalog import operations as catalog
 from scheduler.domain import slots
-from scheduler.services import catalog, clock
+from scheduler.services import clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import day_arg, id_arg
 from scheduler.web.reception.filters import long_date, short_date

@@ -5,9 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from scheduler.catalog import operations as catalog
 from scheduler.extensions import db
 from scheduler.models import Patient
-from scheduler.services import catalog, clock, patient_view, patients, sessions
+from scheduler.patients import records as patients
+from scheduler.patients import sessions
+from scheduler.patients import view as patient_view
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm
 from scheduler.web.reception import bp
@@ -151,7 +155,7 @@ def session_new(patient_id: int):
 @bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
 def patient_interval(patient_id: int, treatment_id: int):
     """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
-    from scheduler.services import patient_intervals
+    from scheduler.patients import intervals as patient_intervals
 
     _load(patient_id)
     if not ActionForm().validate_on_submit():

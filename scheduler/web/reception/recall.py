@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from scheduler.services import catalog, clock, recall
+from scheduler.catalog import operations as catalog
+from scheduler.patients import recall
+from scheduler.services import clock
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import id_arg
 

@@ -11,7 +11,8 @@ from sqlalchemy import and_, func, or_, select
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Patient, User
-from scheduler.services import audit, planning
+from scheduler.reminders import planning
+from scheduler.services import audit
 from scheduler.services.errors import NotFound
 
 EDITABLE = ("first_name", "last_name", "email", "phone", "date_of_birth", "reminders_opt_in")

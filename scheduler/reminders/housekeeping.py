@@ -1,4 +1,4 @@
-"""The sweep's first step: skip pending emails that must never go out now (RULES.md rule 4).
+"""The sweep's first step: skip pending emails that must never go out now (docs/rules.md rule 4).
 
 Stale ones (a re-treatment window closed more than 14 days ago, an appointment already started,
 a follow-up more than 14 days late) and, of several due re-treatment reminders of one track, all

@@ -15,13 +15,15 @@ from scheduler.domain import appointment_plan
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import Intervals, confirmation_plan, follow_up_plan, pre_visit_plan, retreatment_plan
 from scheduler.extensions import db
-from scheduler.jobs import WAKE_FLAG
 from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
 from scheduler.models.reminder import APPOINTMENT_KINDS, SESSION_KINDS
+from scheduler.reminders.rows import apply_ops, clinic, load_rows
 from scheduler.services import clock
-from scheduler.services.reminder_rows import apply_ops, clinic, load_rows
 
 NEW_CONFIRMATION = ("booked", "rescheduled")
+#: set in a database session's info when the planner queued an email that is due now (scheduler.jobs
+#: wakes the embedded sweep after the commit)
+WAKE_FLAG = "reminders.wake_sweep"
 
 
 def appointment_changed(event: str, appt: Appointment, session: TreatmentSession | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Bulk re-plan after an admin changes a treatment's intervals (RULES.md rule 5), set-based.
+"""Bulk re-plan after an admin changes a treatment's intervals (docs/rules.md rule 5), set-based.
 
 The result is exactly what the per-patient reconcile would give (the same pure diff decides),
 but computed for the whole treatment at once: the facts (sessions, bookings, opt-outs, stored
@@ -24,9 +24,9 @@ from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
 from scheduler.models.base import UTCDateTime
 from scheduler.models.reminder import SESSION_KINDS
+from scheduler.reminders.planning import intervals, reconcile_tracks
+from scheduler.reminders.rows import clinic, mail_domain, new_row
 from scheduler.services import clock
-from scheduler.services.planning import intervals, reconcile_tracks
-from scheduler.services.reminder_rows import clinic, mail_domain, new_row
 
 T = Reminder.__table__
 #: rows the plan may change (spelled out: executemany cannot expand an IN list)

@@ -13,7 +13,8 @@ from scheduler.domain import safety
 from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, Treatment, TreatmentSession
-from scheduler.services import clock, planning
+from scheduler.reminders import planning
+from scheduler.services import clock
 
 #: statuses of an appointment that is still to happen
 PENDING = ("booked", "checked_in")

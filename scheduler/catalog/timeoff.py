@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from scheduler.catalog.operations import get_practitioner
 from scheduler.extensions import db
 from scheduler.models import OCCUPYING, Appointment, TimeOff, User
 from scheduler.models.appointment import overlapping
 from scheduler.services import audit
-from scheduler.services.catalog import get_practitioner
 from scheduler.services.errors import NotFound, Rejected
 
 

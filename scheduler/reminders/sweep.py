@@ -24,8 +24,9 @@ from flask import current_app
 from scheduler.domain.plan import in_send_window, retry_delay
 from scheduler.extensions import db
 from scheduler.models import Reminder
-from scheduler.services import batch, claims, clock, heartbeat, housekeeping, mail
-from scheduler.services.reminder_rows import clinic
+from scheduler.reminders import batch, claims, heartbeat, housekeeping, mail
+from scheduler.reminders.rows import clinic
+from scheduler.services import clock
 
 log = logging.getLogger(__name__)
 T = Reminder.__table__
@@ -157,7 +158,7 @@ class _Accepted:
     the send, as long as the last one, would leave its oldest unrecorded for RECORD_WITHIN or more.
     After a batch, its last group is written in the transaction that claims the next batch (one
     commit less per batch). So a crash can repeat only the message in flight and those accepted
-    in the last fraction of a second (with the same Message-ID, as RULES.md allows); with a mail
+    in the last fraction of a second (with the same Message-ID, as docs/rules.md allows); with a mail
     server slower than RECORD_WITHIN per message, only the one in flight.
     """
 

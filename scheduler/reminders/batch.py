@@ -22,7 +22,8 @@ from scheduler.domain.plan import expiry_reason
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.models.patient import full_name
-from scheduler.services import clock, compose
+from scheduler.reminders import compose
+from scheduler.services import clock
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, PatientInterval, Treatment, TreatmentSession
-from scheduler.services import clock, planning
+from scheduler.reminders import planning
+from scheduler.services import clock
 
 
 @dataclass

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Patient, Treatment, TreatmentSession, User
-from scheduler.services import audit, clock, planning
+from scheduler.reminders import planning
+from scheduler.services import audit, clock
 from scheduler.services.errors import NotFound, Rejected
 
 

@@ -8,7 +8,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Patient
-from scheduler.services import audit, planning
+from scheduler.reminders import planning
+from scheduler.services import audit
 
 SALT = "reminders.unsubscribe"
 #: how long a link in an email keeps working

@@ -22,7 +22,8 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from scheduler.models import Appointment, Patient, Reminder
-from scheduler.services import clock, unsubscribe
+from scheduler.reminders import unsubscribe
+from scheduler.services import clock
 
 #: RFC 5322 allows 998 characters a line: the List-Unsubscribe URL stays on one line, unfolded
 LONG_LINES = policy.compat32.clone(max_line_length=998)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from scheduler.catalog import operations as catalog
 from scheduler.db import begin_write
 from scheduler.domain import durations
 from scheduler.extensions import db
 from scheduler.models import PatientInterval, User
-from scheduler.services import audit, catalog, patients, planning
+from scheduler.patients import records as patients
+from scheduler.reminders import planning
+from scheduler.services import audit
 from scheduler.services.errors import Rejected
 
 

@@ -11,7 +11,8 @@ from scheduler.db import begin_write
 from scheduler.domain import durations, slots
 from scheduler.extensions import db
 from scheduler.models import Practitioner, Treatment, User
-from scheduler.services import audit, replan
+from scheduler.reminders import replan
+from scheduler.services import audit
 from scheduler.services.errors import Conflict, NotFound, Rejected
 
 INTERVAL_FIELDS = ("min_interval_days", "remind_from", "remind_until", "reminder_count", "follow_up_after")
@@ -36,7 +37,7 @@ def get_treatment(treatment_id: int) -> Treatment:
 
 
 def _check_intervals(values: dict[str, Any]) -> None:
-    """Refuses interval fields that break RULES.md, naming each field."""
+    """Refuses interval fields that break docs/rules.md, naming each field."""
     problems = durations.validate_interval(
         min_interval_days=values["min_interval_days"],
         remind_from=values["remind_from"],
@@ -49,7 +50,7 @@ def _check_intervals(values: dict[str, Any]) -> None:
 
 
 def _normalise_durations(values: dict[str, Any]) -> None:
-    """Stores durations in one spelling (P12W stays P12W, as RULES.md writes it; P1Y becomes P12M)."""
+    """Stores durations in one spelling (P12W stays P12W, as docs/rules.md writes it; P1Y becomes P12M)."""
     for key in ("remind_from", "remind_until", "follow_up_after"):
         if values.get(key):
             text = values[key].strip()

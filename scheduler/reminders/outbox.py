@@ -95,7 +95,7 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
 
     Returns the message and where it came from ("outbox" or "preview").
     """
-    from scheduler.services import compose, mail
+    from scheduler.reminders import compose, mail
 
     stored = mail.read_outbox(reminder.message_id)
     if stored is not None:

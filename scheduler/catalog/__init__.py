@@ -1,0 +1,1 @@
+"""The catalogue: treatments and their reminder intervals, practitioners and their time off."""

@@ -1,0 +1,1 @@
+"""Reminders: planning the emails of sessions and appointments, sending them, the outbox."""

@@ -6,8 +6,8 @@ Pure functions (no Flask, no database), following docs/rules.md:
   between them (rounded down), calendar months clamped to the month end;
 - rule 2: an email is due at the start of REMINDER_SEND_HOURS, local clinic time, on its date,
   and goes out only inside those hours;
-- rule 4: after downtime only the newest due reminder of a track is sent; one whose window
-  closed (D + remind_until) more than 14 days ago is skipped, never sent.
+- rule 4: a reminder whose window closed (D + remind_until) more than 14 days ago is skipped,
+  never sent (of several due reminders of a track only the newest goes: `models.reminder.superseded`).
 
 services.planning turns these plans into rows (see scheduler.domain.reconcile for the diff).
 """
@@ -15,7 +15,7 @@ services.planning turns these plans into rows (see scheduler.domain.reconcile fo
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -157,19 +157,6 @@ EXPIRY_REASONS = {
 def expiry_reason(kind: str) -> str:
     """Why a stale email of this kind is skipped."""
     return EXPIRY_REASONS[kind]
-
-
-def superseded(due_rows: Iterable[tuple[int, int, int, str]]) -> dict[int, int]:
-    """Rule 4: of the due re-treatment reminders of each track, the pending ones older than the newest.
-
-    Takes (id, track, seq, status) of due rows that are pending, being sent or sent; returns
-    {id of each pending row to skip: seq of the newest due row of its track}.
-    """
-    newest: dict[int, int] = {}
-    rows = list(due_rows)
-    for _id, track, seq, _status in rows:
-        newest[track] = max(seq, newest.get(track, seq))
-    return {rid: newest[track] for rid, track, seq, status in rows if status == "pending" and seq < newest[track]}
 
 
 def retry_delay(attempts: int, base: timedelta, cap: timedelta, rand: Callable[[], float] = random.random) -> timedelta:

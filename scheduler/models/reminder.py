@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.appointment import Appointment
@@ -102,6 +116,30 @@ class Reminder(Base):
     patient: Mapped[Patient] = relationship()
     session: Mapped[TreatmentSession | None] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
+
+
+def newest_due_seq(now: Any) -> ColumnElement[int]:
+    """The seq of the newest due re-treatment reminder (pending, being sent or sent) of the
+    reminder's track: a correlated sub-select on the reminders table."""
+    table = Reminder.__table__
+    newer = table.alias("newer")
+    return (
+        select(func.max(newer.c.seq))
+        .where(
+            newer.c.session_id == table.c.session_id,
+            newer.c.kind == "retreatment",
+            newer.c.due_at <= now,
+            newer.c.status.in_(LIVE_STATUSES),
+        )
+        .scalar_subquery()
+    )
+
+
+def superseded(now: Any) -> ColumnElement[bool]:
+    """Rule 4 (docs/rules.md): a due re-treatment reminder older than the newest due one of its
+    track, which alone goes out. The sweep's housekeeping skips these; its claim passes them over."""
+    table = Reminder.__table__
+    return and_(table.c.kind == "retreatment", table.c.due_at <= now, table.c.seq < newest_due_seq(now))
 
 
 class SweepRun(Base):

@@ -26,7 +26,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
-    exists,
     func,
     not_,
     or_,
@@ -37,7 +36,7 @@ from sqlalchemy import (
 from scheduler.db import begin_write, is_sqlite
 from scheduler.extensions import db
 from scheduler.models import Reminder
-from scheduler.models.reminder import LIVE_STATUSES
+from scheduler.models.reminder import superseded
 
 T = Reminder.__table__
 
@@ -49,19 +48,11 @@ def _claimable(now: BindParameter) -> tuple[ColumnElement[bool], ColumnElement[b
     # older ones at the start of a sweep, but a session recorded while a sweep is running creates its
     # overdue reminders all at once (one transaction), so the claim itself passes over any that a
     # newer due one of the same track supersedes; the next housekeeping marks them skipped.
-    newer = T.alias("newer")
-    superseded = exists().where(
-        newer.c.session_id == T.c.session_id,
-        newer.c.kind == "retreatment",
-        newer.c.seq > T.c.seq,
-        newer.c.due_at <= now,
-        newer.c.status.in_(LIVE_STATUSES),
-    )
     due = and_(
         T.c.status == "pending",
         T.c.due_at <= now,
         or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now),
-        not_(and_(T.c.kind == "retreatment", superseded)),
+        not_(superseded(now)),
     )
     return lapsed, due
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import String, cast, literal, text, update
 
 from scheduler.db import begin_write, is_sqlite
-from scheduler.domain.plan import EXPIRY_REASONS, superseded
+from scheduler.domain.plan import EXPIRY_REASONS
 from scheduler.extensions import db
 from scheduler.models import Reminder
-from scheduler.models.reminder import LIVE_STATUSES
+from scheduler.models.reminder import newest_due_seq, superseded
 
 T = Reminder.__table__
 #: PostgreSQL advisory lock key: one sweep at a time does the housekeeping
@@ -53,32 +53,11 @@ def skip_stale_and_superseded(now: datetime) -> list[Skipped]:
 
 def _skip_superseded(now: datetime) -> list[Skipped]:
     """Of the due re-treatment reminders of each track, skips the pending ones older than the newest."""
-    # Only tracks with several due rows, one of them pending, can have something to skip: the
-    # database narrows them down, so a sweep after a long outage (100,000 due reminders, one per
-    # track) does not load every due row into memory.
-    tracks = (
-        select(T.c.session_id)
-        .where(T.c.kind == "retreatment", T.c.due_at <= now, T.c.status.in_(LIVE_STATUSES))
-        .group_by(T.c.session_id)
-        .having(func.count() > 1, func.sum(case((T.c.status == "pending", 1), else_=0)) > 0)
-    )
-    rows = db.session.execute(
-        select(T.c.id, T.c.session_id, T.c.seq, T.c.status, T.c.patient_id).where(
-            T.c.kind == "retreatment",
-            T.c.due_at <= now,
-            T.c.status.in_(LIVE_STATUSES),
-            T.c.session_id.in_(tracks),
-        )
+    reason = literal("superseded by the newer reminder ") + cast(newest_due_seq(now), String) + " of the same track"
+    done = db.session.execute(
+        update(T)
+        .where(T.c.status == "pending", superseded(now))
+        .values(status="skipped", reason=reason, updated_at=now)
+        .returning(T.c.id, T.c.patient_id, T.c.reason)
     ).all()
-    patients = {r.id: r.patient_id for r in rows}
-    skipped: list[Skipped] = []
-    for rid, newest in superseded((r.id, r.session_id, r.seq, r.status) for r in rows).items():
-        reason = f"superseded by the newer reminder {newest} of the same track"
-        done = db.session.execute(
-            update(T)
-            .where(T.c.id == rid, T.c.status == "pending")
-            .values(status="skipped", reason=reason, updated_at=now)
-        )
-        if done.rowcount:
-            skipped.append((rid, "retreatment", patients[rid], reason))
-    return skipped
+    return [(rid, "retreatment", patient_id, why) for rid, patient_id, why in done]

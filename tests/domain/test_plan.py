@@ -22,7 +22,6 @@ from scheduler.domain.plan import (
     retreatment_dates,
     retreatment_plan,
     retry_delay,
-    superseded,
     window_closes,
 )
 
@@ -143,20 +142,6 @@ def test_follow_up_and_pre_visit_plans():
     start = utc(2027, 3, 29, 9)
     pre = pre_visit_plan(start, CLINIC)
     assert (pre.due_at, pre.expires_at) == (utc(2027, 3, 28, 9), start)
-
-
-def test_only_the_newest_due_reminder_of_a_track_is_kept():
-    rows = [
-        (1, 100, 1, "pending"),
-        (2, 100, 2, "pending"),
-        (3, 100, 3, "pending"),  # track 100: all due
-        (4, 200, 1, "sent"),
-        (5, 200, 2, "pending"),  # track 200: one sent, the next due: send it
-        (6, 300, 1, "pending"),
-        (7, 300, 2, "sending"),  # track 300: newer one in flight
-        (8, 400, 1, "pending"),
-    ]
-    assert superseded(rows) == {1: 3, 2: 3, 6: 2}
 
 
 def test_retry_delays_grow_with_jitter_and_a_cap():

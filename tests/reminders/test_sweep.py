@@ -134,6 +134,39 @@ def test_after_downtime_only_the_newest_reminder_of_a_track_goes(clinic, smtp, t
     assert len(smtp.messages) == 1 and smtp.messages[0]["Message-ID"] == rows(session_id=session.id)[1].message_id
 
 
+def test_housekeeping_keeps_only_the_newest_due_reminder_of_each_track(clinic, travel):
+    """Rule 4 against the rows: all due and pending (the newest stays), one sent then one due
+    (that one goes), a newer one being sent (the older is skipped), one alone (it stays)."""
+    from sqlalchemy import update
+
+    from scheduler.models import Reminder
+    from scheduler.reminders import housekeeping
+
+    travel.move_to(london(date(2026, 7, 1), 12))
+    tracks = [record(clinic, date(2026, 6, 1), patient=p).id for p in (clinic.olivia, clinic.noah)]
+    tracks.append(record(clinic, date(2026, 6, 1), patient=clinic.olivia, treatment=clinic.cosmetic).id)
+    sent_first, in_flight = tracks[1], tracks[2]
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.session_id == sent_first, Reminder.seq == 1)
+        .values(status="sent", sent_at=london(date(2026, 8, 24), 9))
+    )
+    db.session.execute(
+        update(Reminder)
+        .where(Reminder.session_id == in_flight, Reminder.seq == 2)
+        .values(status="sending", claimed_until=london(date(2026, 10, 20), 10, 10), claim_token="elsewhere")
+    )
+    db.session.commit()
+    now = london(date(2026, 10, 20), 10)  # seq 1 and 2 of each track are due, seq 3 not yet
+    skipped = housekeeping.skip_stale_and_superseded(now)
+    assert sorted((rows(id=rid)[0].session_id, rows(id=rid)[0].seq) for rid, *_ in skipped) == [
+        (tracks[0], 1),
+        (tracks[2], 1),
+    ]
+    assert {reason for *_, reason in skipped} == {"superseded by the newer reminder 2 of the same track"}
+    assert [r.status for r in rows(session_id=sent_first)] == ["sent", "pending", "pending"]
+
+
 def test_a_reminder_is_never_sent_when_its_window_closed_more_than_14_days_ago(clinic, smtp, travel):
     travel.move_to(london(date(2026, 7, 1), 12))
     on_time = record(clinic, date(2026, 6, 1))  # window closes 1 Dec 2026

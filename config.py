@@ -120,8 +120,7 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
         "LOGIN_LOCKOUT_SECONDS": _int(env, "LOGIN_LOCKOUT_SECONDS", 300, minimum=1),
         "PASSWORD_HASH_METHOD": "scrypt",
         "CLINIC_PHONE": env.get("CLINIC_PHONE", "").strip() or None,
-        # A claim, the batch's checks and a commit per batch: 200 amortises them (a third of a
-        # second of sending to a local relay, far inside the lease).
+        # emails claimed (and checked, and committed) together; a batch ends far inside the lease
         "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 200, minimum=1),
         "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 600, minimum=30),
         "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 6, minimum=1),

@@ -17,8 +17,6 @@ from scheduler.models.treatment import Treatment
 OCCUPYING = ("booked", "checked_in", "completed")
 #: the longest an appointment can be (treatments last at most 480 minutes)
 MAX_LENGTH = timedelta(minutes=480)
-#: columns the database fills itself (triggers): statements that insert appointments leave them out
-DATABASE_KEPT = ("patient_name",)
 
 
 class Appointment(Base):
@@ -40,10 +38,6 @@ class Appointment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
-    #: the patient's `first_name || ' ' || last_name`, for the calendar to read without a join.
-    #: The database keeps it (triggers of migration 0005): set on insert and on a change of
-    #: patient, rewritten when the patient's name changes. Never written by the app.
-    patient_name: Mapped[str] = mapped_column(String(161), server_default="")
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioners.id"))
     treatment_id: Mapped[int] = mapped_column(ForeignKey("treatments.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -43,10 +43,9 @@ def replan_treatment(treatment: Treatment) -> int:
 def _collector_paused():
     """Python's cyclic garbage collector off while the bulk re-plan runs.
 
-    The re-plan makes a few hundred thousand small tuples that all live until it ends; each time
-    their count crossed the collector's threshold it walked them, and every other object of the
-    process, again: a fifth of the re-plan's time, more in a process holding much else. Nothing
-    the re-plan makes is cyclic; the collector runs again as usual afterwards.
+    The re-plan of a large treatment makes hundreds of thousands of small tuples that all live
+    until it ends, and the collector would walk them again each time their count crossed its
+    threshold. Nothing the re-plan makes is cyclic; the collector runs again as usual afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -32,13 +32,7 @@ def clinic() -> Clinic:
 
 def mail_domain() -> str:
     """The domain part of Message-IDs: the sender's domain."""
-    return _domain_of(current_app.config["MAIL_DEFAULT_SENDER"])
-
-
-@lru_cache(maxsize=16)
-def _domain_of(sender: str) -> str:
-    """The domain of a sender's address, parsed once per sender (a parse is 8 us, at each booking)."""
-    _name, address = parseaddr(sender)
+    _name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
     return address.rpartition("@")[2] or "localhost"
 
 

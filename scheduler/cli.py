@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
 from scheduler.services import users
@@ -66,6 +67,10 @@ def create_user(email: str, role: str | None, password_stdin: bool, name: str) -
         fail(f"unknown role {role!r}; the role must be admin or receptionist")
     if not password_stdin:
         fail("pass --password-stdin and give the password on standard input")
+    for label, value in (("email", email), ("name", name)):
+        reason = text.problem(value.strip())
+        if reason is not None:
+            fail(f"the {label} {reason}")
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = users.create(email, role, password, name=name, actor_label="cli")

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from scheduler.cli_data import data_cli
 from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
@@ -157,3 +158,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(data_cli)

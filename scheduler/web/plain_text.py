@@ -25,7 +25,7 @@ class PlainText:
             raise StopValidation(f"{field.label.text} {reason}.")
 
 
-def _typed_text(field: Field) -> bool:
+def is_typed_text(field: Field) -> bool:
     """Whether a field is text a person types in and the app stores (not hidden, not a password)."""
     return isinstance(field, StringField) and not isinstance(field, (HiddenField, PasswordField))
 
@@ -37,6 +37,6 @@ class PlainTextForm(FlaskForm):
         """Validates as FlaskForm does, with PlainText added to each typed text field."""
         extra = {name: list(chain) for name, chain in (extra_validators or {}).items()}
         for name, field in self._fields.items():
-            if _typed_text(field):
+            if is_typed_text(field):
                 extra.setdefault(name, []).append(PlainText(multiline=isinstance(field, TextAreaField)))
         return super().validate(extra_validators=extra)

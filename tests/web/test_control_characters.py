@@ -15,7 +15,7 @@ from scheduler.extensions import db
 from scheduler.models import Appointment, PatientInterval, TreatmentSession
 from scheduler.web.auth import LoginForm
 from scheduler.web.forms import slot_value
-from scheduler.web.plain_text import PlainTextForm, _typed_text
+from scheduler.web.plain_text import PlainTextForm, is_typed_text
 from tests.conftest import london
 from tests.web.conftest import TUESDAY, add_session, counts, fresh, make_appointment, post_form, text_of
 
@@ -41,7 +41,7 @@ def test_every_form_of_the_app_checks_its_text_fields(app):
         if form_class is LoginForm:
             continue
         with app.test_request_context(method="POST", data={}):
-            typed = [name for name, field in form_class()._fields.items() if _typed_text(field)]
+            typed = [name for name, field in form_class()._fields.items() if is_typed_text(field)]
         with app.test_request_context(method="POST", data=dict.fromkeys(typed, "a\x1bb")):
             form = form_class()
             for field in form:

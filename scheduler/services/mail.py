@@ -12,7 +12,7 @@ import smtplib
 import ssl
 import tempfile
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ class SmtpTransport:
             ) from exc
         return conn
 
-    def send(self, msg: Message) -> None:
+    def send(self, msg: EmailMessage) -> None:
         """Hands one message to the server; raises MessageFailed or TransportDown."""
         if self.conn is None:
             self.conn = self._connect()
@@ -79,7 +79,7 @@ class SmtpTransport:
         if refused:
             raise MessageFailed(f"recipient refused: {refused}")
 
-    def _send_once(self, msg: Message) -> dict:
+    def _send_once(self, msg: EmailMessage) -> dict:
         assert self.conn is not None
         try:
             return self.conn.send_message(msg)
@@ -119,7 +119,7 @@ class OutboxTransport:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def send(self, msg: Message) -> None:
+    def send(self, msg: EmailMessage) -> None:
         """Stores one message in the outbox."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def resend(reminder_id: int, *, actor: User | None) -> Reminder:
 
 
 def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
-    """The email of a reminder: as stored in the local outbox when it went there, else rendered now.
+    """The email of a reminder: as stored in the local outbox when it went there, else built now.
 
     Returns the message and where it came from ("outbox" or "preview").
     """
@@ -113,7 +113,7 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
     msg = compose.build(
         reminder, reminder.patient, reminder.appointment, now=clock.now(), last=_is_last(reminder), sequence=sequence
     )
-    return compose.as_email_message(msg), "preview"
+    return compose.as_sent(msg), "preview"
 
 
 def _is_last(reminder: Reminder) -> bool:

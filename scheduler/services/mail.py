@@ -71,7 +71,7 @@ class SmtpTransport:
             self.conn = self._connect()
             refused = self._send_once(msg)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset()
+            self.reset()
             raise MessageFailed(_describe(exc)) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
@@ -89,8 +89,8 @@ class SmtpTransport:
             self.close()
             raise TransportDown(f"mail server connection lost: {_describe(exc)}") from exc
 
-    def _reset(self) -> None:
-        """After a refused message, clears the SMTP transaction so the connection can go on."""
+    def reset(self) -> None:
+        """After a refused or broken message, clears the SMTP transaction so the connection can go on."""
         try:
             if self.conn is not None:
                 self.conn.rset()
@@ -118,6 +118,9 @@ class OutboxTransport:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+    def reset(self) -> None:
+        """Nothing to clear between messages."""
 
     def send(self, msg: EmailMessage) -> None:
         """Stores one message in the outbox."""

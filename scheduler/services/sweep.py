@@ -226,7 +226,7 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
         try:
             transport.send(item.message)
         except mail.MessageFailed as exc:
-            _failed(item, token, str(exc), report, cfg)
+            _failed(item, token, str(exc), report, cfg, permanent=exc.permanent)
             continue
         except mail.TransportDown as exc:
             accepted.flush()

@@ -11,7 +11,7 @@ from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, SweepRun
 from scheduler.services import reminders
 from tests.conftest import london
-from tests.reminders.conftest import book, free_port, record, rows, run_sweep, statuses
+from tests.reminders.conftest import TRY_LATER, book, free_port, record, rows, run_sweep, statuses
 
 TREATMENT_WORDS = ("migraine", "cosmetic", "lines", "botox", "dystonia", "pain", "toxin")
 
@@ -219,16 +219,16 @@ def test_mail_server_down_loses_nothing_and_retries_later(clinic, app, travel):
     assert [r.attempts for r in rows(kind="confirmation")] == [2, 1]
 
 
-def test_a_refused_email_is_retried_with_backoff_then_failed_then_sent_again(clinic, smtp, travel, sign_in):
+def test_a_temporarily_refused_email_is_retried_with_backoff_then_failed_then_sent_again(clinic, smtp, travel, sign_in):
     book(clinic, london(date(2027, 3, 3), 10))
     book(clinic, london(date(2027, 3, 3), 11), patient=clinic.noah)
-    smtp.refuse.add("olivia@example.net")
+    smtp.refuse["olivia@example.net"] = TRY_LATER
     travel.move_to(london(date(2027, 3, 1), 10))
     delays = []
     for attempt in range(1, 7):
         report = run_sweep()
         [row] = rows(patient_id=clinic.olivia, kind="confirmation")
-        assert row.attempts == attempt and "550" in row.reason
+        assert row.attempts == attempt and "451 4.3.0 mailbox busy" in row.reason
         if attempt < 6:
             assert (row.status, [o.result for o in report.outcomes if o.patient_id == clinic.olivia]) == (
                 "pending",

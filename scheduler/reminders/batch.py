@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import Message
+from email.message import EmailMessage
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -36,7 +36,7 @@ class Item:
     kind: str
     patient_id: int
     attempts: int
-    message: Message | None = None
+    message: EmailMessage | None = None
     status: str | None = None
     reason: str | None = None
     recipient: str | None = None
@@ -126,11 +126,20 @@ def prepare(ids: list[int], token: str, now: datetime) -> list[Item]:
                     r, patient, appt, now=now, last=facts.is_last(r), sequence=facts.revision(r)
                 )
             except Exception as exc:  # noqa: BLE001 -- one broken email must not hold up the batch
-                log.exception("could not build reminder %s", r.id)
-                item.status, item.reason = "failed", f"could not build the email: {type(exc).__name__}: {exc}"[:1000]
+                item.status, item.reason = "failed", _unbuildable_reason(r.id, exc)
         items.append(item)
     db.session.rollback()  # ends the read transaction before any mail traffic
     return items
+
+
+def _unbuildable_reason(reminder_id: int, exc: Exception) -> str:
+    """Why an email could not be built, for its row; logged, with the traceback unless a value was at fault."""
+    reason = compose.why(exc)
+    if isinstance(exc, compose.Unbuildable):
+        log.warning("could not build reminder %s: %s", reminder_id, reason)
+    else:
+        log.exception("could not build reminder %s", reminder_id)
+    return f"could not build the email: {reason}"[:1000]
 
 
 def _verdict(r: Due, patient: Recipient, appt: Visit | None, facts: _Facts, now: datetime) -> tuple[str, str] | None:

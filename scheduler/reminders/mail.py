@@ -12,7 +12,7 @@ import smtplib
 import ssl
 import tempfile
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,24 @@ class TransportDown(Exception):
 
 
 class MessageFailed(Exception):
-    """The mail server refused this one message (recipient, sender or content)."""
+    """The mail server refused this one message (recipient, sender or content).
+
+    `permanent` when the refusal was a 5xx reply (or the server cannot take this message at all):
+    trying again cannot help. A 4xx reply is temporary.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False):
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+#: the server's answers about one message: the connection itself is still good
+REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 class SmtpTransport:
@@ -60,7 +77,7 @@ class SmtpTransport:
             ) from exc
         return conn
 
-    def send(self, msg: Message) -> None:
+    def send(self, msg: EmailMessage) -> None:
         """Hands one message to the server; raises MessageFailed or TransportDown."""
         if self.conn is None:
             self.conn = self._connect()
@@ -70,27 +87,28 @@ class SmtpTransport:
             # An idle connection the server closed: nothing was accepted yet, so one more try.
             self.conn = self._connect()
             refused = self._send_once(msg)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            self._reset()
-            raise MessageFailed(_describe(exc)) from exc
+        except REFUSALS as exc:
+            self.reset()
+            raise _refused(exc) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransportDown(f"mail server connection lost: {_describe(exc)}") from exc
         if refused:
-            raise MessageFailed(f"recipient refused: {refused}")
+            raise _refused(smtplib.SMTPRecipientsRefused(refused))
 
-    def _send_once(self, msg: Message) -> dict:
+    def _send_once(self, msg: EmailMessage) -> dict:
         assert self.conn is not None
         try:
             return self.conn.send_message(msg)
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            raise MessageFailed(_describe(exc)) from exc
+        except REFUSALS as exc:
+            self.reset()
+            raise _refused(exc) from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
             raise TransportDown(f"mail server connection lost: {_describe(exc)}") from exc
 
-    def _reset(self) -> None:
-        """After a refused message, clears the SMTP transaction so the connection can go on."""
+    def reset(self) -> None:
+        """After a refused or broken message, clears the SMTP transaction so the connection can go on."""
         try:
             if self.conn is not None:
                 self.conn.rset()
@@ -119,7 +137,10 @@ class OutboxTransport:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def send(self, msg: Message) -> None:
+    def reset(self) -> None:
+        """Nothing to clear between messages."""
+
+    def send(self, msg: EmailMessage) -> None:
         """Stores one message in the outbox."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -154,11 +175,26 @@ def open_transport() -> SmtpTransport | OutboxTransport:
     return OutboxTransport(cfg["OUTBOX_DIR"])
 
 
+def _refused(exc: Exception) -> MessageFailed:
+    """A refusal as MessageFailed: permanent for 5xx replies (every recipient's, when several)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        permanent = all(500 <= code < 600 for code, _msg in exc.recipients.values())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        permanent = 500 <= exc.smtp_code < 600
+    else:  # SMTPNotSupportedError: this server cannot take this message (an SMTPUTF8 address)
+        permanent = True
+    return MessageFailed(_describe(exc), permanent=permanent)
+
+
 def _describe(exc: BaseException) -> str:
     """A one-line description of a delivery error."""
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        return f"{exc.smtp_code} {text}".strip()
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}".strip()
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{rcpt}: {code} {msg!r}" for rcpt, (code, msg) in exc.recipients.items())
+        return "; ".join(f"{rcpt}: {code} {_text(msg)}".strip() for rcpt, (code, msg) in exc.recipients.items())
     return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+
+
+def _text(reply: bytes | str) -> str:
+    """A server's reply text, decoded."""
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -14,6 +15,8 @@ from scheduler.extensions import db
 from scheduler.models import Reminder, Treatment, User
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 
 def query(
@@ -91,9 +94,9 @@ def resend(reminder_id: int, *, actor: User | None) -> Reminder:
 
 
 def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
-    """The email of a reminder: as stored in the local outbox when it went there, else rendered now.
+    """The email of a reminder: as stored in the local outbox when it went there, else built now.
 
-    Returns the message and where it came from ("outbox" or "preview").
+    Returns the message and where it came from ("outbox" or "preview"); raises what building raises.
     """
     from scheduler.reminders import compose, mail
 
@@ -113,7 +116,20 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
     msg = compose.build(
         reminder, reminder.patient, reminder.appointment, now=clock.now(), last=_is_last(reminder), sequence=sequence
     )
-    return compose.as_email_message(msg), "preview"
+    return compose.as_sent(msg), "preview"
+
+
+def shown(reminder: Reminder) -> dict[str, Any]:
+    """What the outbox page shows of a reminder's email: its source and parts, or why it cannot be built."""
+    from scheduler.reminders import compose
+
+    try:
+        msg, source = message_for(reminder)
+        return {"source": source, "problem": None, **parts(msg)}
+    except Exception as exc:  # noqa: BLE001 -- the page explains, never a 500
+        log.warning("could not show the email of reminder %s", reminder.id, exc_info=True)
+        problem = f"This email cannot be built: {compose.why(exc)}"
+        return {"source": None, "problem": problem, "headers": [], "text": "", "html": "", "attachments": []}
 
 
 def _is_last(reminder: Reminder) -> bool:

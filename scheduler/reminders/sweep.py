@@ -215,45 +215,60 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
     for n, item in enumerate(items):
         now = clock.now()
         if item.message is None:
-            if claims.record_outcome(item.id, token, item.status, item.reason, now):
-                report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+            _not_sent(item, token, report, cfg)
             continue
         if stop.is_set() or not in_send_window(now, clinic()) or now + cfg["margin"] > lease_ends:
             accepted.flush()
             claims.release([i.id for i in items[n:] if i.message is not None], token, now)
-            _finish_outcomes(items[n:], token, report)
+            _finish_outcomes(items[n:], token, report, cfg)
             return not stop.is_set() and in_send_window(now, clinic())
         accepted.before_send()
         started = time.monotonic()
         try:
             transport.send(item.message)
         except mail.MessageFailed as exc:
-            _failed(item, token, str(exc), report, cfg)
+            _failed(item, token, str(exc), report, cfg, permanent=exc.permanent)
             continue
         except mail.TransportDown as exc:
             accepted.flush()
             retry_at = _failed(item, token, str(exc), report, cfg)
             rest = [i for i in items[n + 1 :] if i.message is not None]
             claims.release([i.id for i in rest], token, clock.now(), retry_at=retry_at, reason=f"not tried: {exc}")
-            _finish_outcomes(items[n + 1 :], token, report)
+            _finish_outcomes(items[n + 1 :], token, report, cfg)
             report.note = str(exc)[:500]
             return False
+        except Exception as exc:  # noqa: BLE001 -- a message that cannot be written out fails alone
+            log.exception("could not send reminder %s", item.id)
+            transport.reset()
+            reason = f"could not write the email out: {type(exc).__name__}: {exc}"
+            _failed(item, token, reason, report, cfg, permanent=True)
+            continue
         accepted.add(item, token, clock.now(), time.monotonic() - started)
     return True
 
 
-def _finish_outcomes(items, token, report) -> None:
-    """Records the skips and cancellations still due in a batch that ends early."""
+def _finish_outcomes(items, token, report, cfg) -> None:
+    """Records the outcomes decided before sending (skips, cancellations, failures) in a batch that ends early."""
     for item in items:
-        if item.message is None and claims.record_outcome(item.id, token, item.status, item.reason, clock.now()):
-            report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+        if item.message is None:
+            _not_sent(item, token, report, cfg)
 
 
-def _failed(item, token, reason: str, report: Report, cfg: dict):
-    """Records a failed try: a retry later with backoff and jitter, or failed after the last attempt."""
+def _not_sent(item, token, report: Report, cfg: dict) -> None:
+    """Records an outcome decided before sending: skipped, cancelled, or failed (counted as an attempt)."""
+    if item.status == "failed":
+        _failed(item, token, item.reason, report, cfg, permanent=True)
+    elif claims.record_outcome(item.id, token, item.status, item.reason, clock.now()):
+        report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
+
+
+def _failed(item, token, reason: str, report: Report, cfg: dict, *, permanent: bool = False):
+    """Records a failed try: retried later with backoff and jitter, or failed if permanent or the last attempt."""
     attempts, now = item.attempts + 1, clock.now()
     retry_at = (
-        None if attempts >= cfg["max_attempts"] else now + retry_delay(attempts, cfg["retry_base"], cfg["retry_cap"])
+        None
+        if permanent or attempts >= cfg["max_attempts"]
+        else now + retry_delay(attempts, cfg["retry_base"], cfg["retry_cap"])
     )
     result = "failed" if retry_at is None else "retry"
     if claims.record_failure(item.id, token, attempts, reason[:1000], retry_at, now):

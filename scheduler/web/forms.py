@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import EmailField, TelField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, StopValidation
 from wtforms.widgets import NumberInput
 
 from scheduler.services import clock
+from scheduler.web.plain_text import PlainTextForm
 
 PHONE_PATTERN = r"^\+?[0-9 ()\-]{0,39}$"
 
@@ -82,7 +82,7 @@ class Positive:
             raise StopValidation(self.message)
 
 
-class PatientForm(FlaskForm):
+class PatientForm(PlainTextForm):
     """Register or edit a patient."""
 
     first_name = StringField(
@@ -165,7 +165,7 @@ class SlotChoice:
             raise StopValidation("That time is not one of the offered times; pick a free time.")
 
 
-class BookForm(FlaskForm):
+class BookForm(PlainTextForm):
     """Book the chosen free time (the slot names the practitioner and the start)."""
 
     patient_id = HiddenField(validators=[DataRequired("Choose the patient first.")])
@@ -178,7 +178,7 @@ class BookForm(FlaskForm):
     )
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(PlainTextForm):
     """Move a booked appointment to another free time."""
 
     slot = StringField("New time", validators=[DataRequired("Pick a free time."), SlotChoice()])
@@ -189,13 +189,13 @@ class RescheduleForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PlainTextForm):
     """A bare POST (check in, no-show) with its CSRF token and where to go next."""
 
     next = HiddenField()
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PlainTextForm):
     """Cancel an appointment, saying why."""
 
     reason = TextAreaField(
@@ -209,7 +209,7 @@ class CancelForm(FlaskForm):
     next = HiddenField()
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(PlainTextForm):
     """Complete a checked-in appointment and record what was injected."""
 
     product = StringField(
@@ -245,7 +245,7 @@ class CompleteForm(FlaskForm):
     )
 
 
-class PastSessionForm(FlaskForm):
+class PastSessionForm(PlainTextForm):
     """Record a session done earlier or at another clinic."""
 
     treatment_id = SelectField("Treatment", coerce=int, validators=[InputRequired("Choose the treatment.")])

@@ -25,31 +25,51 @@ from scheduler.patients import sessions
 from scheduler.reminders import sweep
 from tests.conftest import london
 
+#: a permanent refusal of a recipient, and a temporary one
+REFUSED = "550 5.1.1 mailbox unavailable"
+TRY_LATER = "451 4.3.0 mailbox busy, try again later"
 #: Monday 1 March 2027, 08:00 in London (GMT): bookings are made "now"
 TODAY = date(2027, 3, 1)
 NOW = london(TODAY, 8)
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts (and can refuse or slow down)."""
+    """An aiosmtpd handler that keeps every message it accepts (and can refuse or slow down).
+
+    `refuse` maps a recipient to the reply its RCPT TO gets (REFUSED, TRY_LATER or any other),
+    `refuse_data` a recipient to the reply the DATA of a message to it gets, and `refuse_sender`,
+    when set, is the reply to every MAIL FROM.
+    """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.raw: list[bytes] = []
-        self.refuse: set[str] = set()
+        self.refuse: dict[str, str] = {}
+        self.refuse_data: dict[str, str] = {}
+        self.refuse_sender: str | None = None
         self.delay = 0.0
         self.lock = threading.Lock()
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 (aiosmtpd's name)
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
         if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.delay:
             await asyncio.sleep(self.delay)
+        for rcpt in envelope.rcpt_tos:
+            if rcpt in self.refuse_data:
+                return self.refuse_data[rcpt]
         msg = BytesParser(policy=policy.default).parsebytes(envelope.content)
         with self.lock:
             self.messages.append(msg)  # type: ignore[arg-type]

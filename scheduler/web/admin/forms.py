@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from scheduler.web.plain_text import PlainTextForm
 
 ROLE_CHOICES = [SelectChoice("receptionist", "Receptionist"), SelectChoice("admin", "Admin")]
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(PlainTextForm):
     """Create a staff user."""
 
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
@@ -18,19 +19,19 @@ class NewUserForm(FlaskForm):
     password = PasswordField("Initial password", validators=[DataRequired(), Length(min=10, max=512)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PlainTextForm):
     """Change a user's role."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PlainTextForm):
     """Reset a user's password."""
 
     password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=512)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PlainTextForm):
     """A bare POST with its CSRF token (deactivate, revoke, issue token)."""
 
     value = HiddenField()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import escape
 
 from scheduler.extensions import db
 from scheduler.models import REMINDER_KINDS, REMINDER_STATUSES
@@ -58,15 +59,14 @@ def outbox():
 def outbox_message(reminder_id: int):
     """One email: its state, headers, text, HTML (framed, sandboxed) and attachments."""
     reminder = _get(reminder_id)
-    msg, source = reminders.message_for(reminder)
-    return render_template("admin/outbox_message.html", r=reminder, source=source, **reminders.parts(msg))
+    return render_template("admin/outbox_message.html", r=reminder, **reminders.shown(reminder))
 
 
 @bp.get("/outbox/<int:reminder_id>/html")
 def outbox_html(reminder_id: int):
-    """The email's HTML part alone, for the detail page's sandboxed frame."""
-    msg, _source = reminders.message_for(_get(reminder_id))
-    resp = make_response(reminders.parts(msg)["html"])
+    """The email's HTML part alone, for the detail page's sandboxed frame (or why there is none)."""
+    view = reminders.shown(_get(reminder_id))
+    resp = make_response(view["html"] if view["problem"] is None else f"<p>{escape(view['problem'])}</p>")
     resp.headers["Content-Type"] = "text/html; charset=utf-8"
     resp.headers["Content-Security-Policy"] = EMAIL_CSP
     return resp

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -18,11 +17,12 @@ from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
 from scheduler.web.admin.forms import ActionForm
+from scheduler.web.plain_text import PlainTextForm
 
 DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
 
 
-class PractitionerForm(FlaskForm):
+class PractitionerForm(PlainTextForm):
     """Name, email, active, and one text box per day ("09:00-12:30, 13:30-17:00")."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
@@ -30,7 +30,7 @@ class PractitionerForm(FlaskForm):
     active = BooleanField("Taking bookings", default=True)
 
 
-class TimeOffForm(FlaskForm):
+class TimeOffForm(PlainTextForm):
     """A period of leave, in local clinic time."""
 
     starts = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
@@ -133,7 +133,8 @@ def time_off_add(practitioner_id: int):
             db.session.rollback()
             flash(exc.message, "error")
     else:
-        flash("Give both the start and the end of the time off.", "error")
+        reason_errors = form.reason.errors
+        flash(reason_errors[0] if reason_errors else "Give both the start and the end of the time off.", "error")
     return redirect(url_for("admin.practitioner_edit", practitioner_id=practitioner_id))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 from flask import Response, abort, render_template, request
@@ -14,6 +12,7 @@ from scheduler.models import AuditEvent, TreatmentSession
 from scheduler.patients import sessions
 from scheduler.services import clock
 from scheduler.web.admin import bp
+from scheduler.web.csv_export import csv_response
 
 PAGE = 100
 
@@ -81,48 +80,36 @@ def lots():
 
 def _csv(lot: str, found: list[TreatmentSession]) -> Response:
     """The recall list as CSV."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        "lot_number",
+        "performed_on",
+        "patient_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "product",
+        "units",
+        "lot_expiry",
+        "treatment",
+        "external",
+    ]
+    rows = (
         [
-            "lot_number",
-            "performed_on",
-            "patient_id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "product",
-            "units",
-            "lot_expiry",
-            "treatment",
-            "external",
+            s.lot_number,
+            s.performed_on.isoformat(),
+            s.patient.id,
+            s.patient.first_name,
+            s.patient.last_name,
+            s.patient.email or "",
+            s.patient.phone or "",
+            s.product,
+            "" if s.units is None else f"{s.units:g}",
+            s.lot_expiry.isoformat() if s.lot_expiry else "",
+            s.treatment.name,
+            "yes" if s.external else "no",
         ]
+        for s in found
     )
-    for s in found:
-        p = s.patient
-        writer.writerow(
-            [
-                s.lot_number,
-                s.performed_on.isoformat(),
-                p.id,
-                _cell(p.first_name),
-                _cell(p.last_name),
-                _cell(p.email or ""),
-                _cell(p.phone or ""),
-                _cell(s.product),
-                "" if s.units is None else f"{s.units:g}",
-                s.lot_expiry.isoformat() if s.lot_expiry else "",
-                _cell(s.treatment.name),
-                "yes" if s.external else "no",
-            ]
-        )
     safe = "".join(ch for ch in lot if ch.isalnum() or ch in "-_") or "lot"
-    return Response(
-        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="lot-{safe}.csv"'}
-    )
-
-
-def _cell(value: str) -> str:
-    """Neutralises spreadsheet formulas in text cells (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_response(f"lot-{safe}.csv", header, rows)

@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -17,12 +16,13 @@ from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
+from scheduler.web.plain_text import PlainTextForm
 
 UNITS = {"D": "days", "W": "weeks", "M": "months"}
 UNIT_CHOICES = [SelectChoice(k, v) for k, v in UNITS.items()] + [SelectChoice("ISO", "ISO 8601")]
 
 
-class TreatmentForm(FlaskForm):
+class TreatmentForm(PlainTextForm):
     """A catalogue entry; each interval is a number and a unit."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])

@@ -15,10 +15,10 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
-    field_validator,
 )
 
 from scheduler.domain.durations import MIN_INTERVAL_DAYS
+from scheduler.web.api.plain_text import FREE_TEXT, PlainTextModel
 
 MAX_ID = 2**31 - 1
 
@@ -40,8 +40,8 @@ def _sane_date(value: date) -> date:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text80 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Text120 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), FREE_TEXT]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), FREE_TEXT]
 DurationText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 Lot = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()\-]{0,39}$")]
@@ -82,29 +82,10 @@ OutInstant = Annotated[
 ]
 
 
-def _has_nul(value: object) -> bool:
-    """Whether a string, or any string inside a list or dict, holds a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
-
-
-class In(BaseModel):
-    """Base of request bodies: unknown fields are ignored, strings are trimmed."""
+class In(PlainTextModel):
+    """Base of request bodies: unknown fields are ignored, strings are trimmed, control characters refused."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: object) -> object:
-        """Refuses NUL characters, which PostgreSQL cannot store (a 400, not a 500)."""
-        if _has_nul(value):
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 def _no_defaults(schema: dict, _model: type) -> None:

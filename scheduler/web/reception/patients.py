@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from scheduler.catalog import operations as catalog
+from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import Patient
 from scheduler.patients import records as patients
@@ -152,6 +153,15 @@ def session_new(patient_id: int):
     ), status
 
 
+def _refused_text(values: dict[str, str]) -> str | None:
+    """Why one of these single-line form values may not be stored (scheduler.domain.text), or None."""
+    for name, value in values.items():
+        reason = text.problem(value)
+        if reason is not None:
+            return f"The {name.replace('_', ' ')} {reason}."
+    return None
+
+
 @bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
 def patient_interval(patient_id: int, treatment_id: int):
     """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
@@ -160,6 +170,11 @@ def patient_interval(patient_id: int, treatment_id: int):
     _load(patient_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")
+    typed = {name: request.form.get(name, "").strip() for name in ("remind_from", "remind_until", "note")}
+    refused = _refused_text(typed)
+    if refused and not request.form.get("reset"):
+        flash(refused, "error")
+        return redirect(url_for("reception.patient", patient_id=patient_id))
     try:
         if request.form.get("reset"):
             patient_intervals.clear_window(patient_id, treatment_id, actor=actor())
@@ -168,9 +183,9 @@ def patient_interval(patient_id: int, treatment_id: int):
             patient_intervals.set_window(
                 patient_id,
                 treatment_id,
-                request.form.get("remind_from", "")[:20],
-                request.form.get("remind_until", "")[:20],
-                request.form.get("note", "")[:200],
+                typed["remind_from"][:20],
+                typed["remind_until"][:20],
+                typed["note"][:200],
                 actor=actor(),
             )
             message = "This patient's re-treatment window is saved; reminders re-planned."

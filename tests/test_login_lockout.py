@@ -43,9 +43,7 @@ def _counted_checks(monkeypatch) -> list[str]:
     return checked
 
 
-def test_concurrent_sign_ins_check_at_most_the_limit_and_the_right_password_finds_the_lock(
-    app, make_user, monkeypatch
-):
+def test_concurrent_sign_ins_check_at_most_the_limit_and_the_right_password_finds_the_lock(app, make_user, monkeypatch):
     user = make_user()
     email, limit = user.email, app.config["LOGIN_MAX_FAILURES"]
     checked = _counted_checks(monkeypatch)

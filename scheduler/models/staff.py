@@ -46,6 +46,10 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
 
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the session version ("12:3")."""
+        return f"{self.id}:{self.session_version}"
+
 
 class ApiToken(Base):
     """A bearer token for the JSON API; only its SHA-256 digest is stored."""

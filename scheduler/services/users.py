@@ -98,16 +98,19 @@ def issue_token(user: User, *, actor: User | None = None, actor_label: str | Non
     return token
 
 
-def signed_in(user_id: str) -> User | None:
-    """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
+def signed_in(session_id: str) -> User | None:
+    """The active user a signed-in session names, or None (an unknown, inactive or malformed id,
+    or a session older than the user's last sign-out, password reset, role change or deactivation).
 
+    `session_id` is what User.get_id() put in the session cookie: "<user id>:<session version>".
     Every staff page asks this before anything else. The row is read with a statement built once
     and made a persistent User as a query would leave it (attributes loaded, no pending change,
     in the session's identity map), without the ORM's per-query work, which cost more than the
     round trip. It is read fresh on each request, so a deactivation or a change of role counts
     from the next page.
     """
-    if not user_id.isdigit() or len(user_id) > 18:
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit() and len(user_id) <= 18 and len(version) <= 18):
         return None
     user = db.session().identity_map.get(inspect(User).identity_key_from_primary_key([int(user_id)]))
     if user is None:
@@ -117,7 +120,12 @@ def signed_in(user_id: str) -> User | None:
         user = User(**dict(zip(_user_keys(), row, strict=True)))
         make_transient_to_detached(user)
         db.session.add(user)
-    return user if user.active else None
+    return user if user.active and user.session_version == int(version) else None
+
+
+def end_sessions(user: User) -> None:
+    """Makes every session signed in as this user stale from the next request (the caller commits)."""
+    user.session_version = User.session_version + 1
 
 
 @cache
@@ -219,6 +227,7 @@ def set_role(user_id: int, role: str, *, actor: User | None) -> User:
         _keep_an_admin(user, demoting=role != "admin")
         audit.record("user.role_changed", "user", user.id, actor, {"from": user.role, "to": role})
         user.role = role
+        end_sessions(user)
     return user
 
 
@@ -228,17 +237,20 @@ def set_active(user_id: int, active: bool, *, actor: User | None) -> User:
     if active != user.active:
         _keep_an_admin(user, demoting=not active)
         user.active = active
+        if not active:
+            end_sessions(user)
         audit.record("user.activated" if active else "user.deactivated", "user", user.id, actor)
     return user
 
 
 def reset_password(user_id: int, password: str, *, actor: User | None) -> User:
-    """Sets a new password and lifts any lock-out (audited, the password is not)."""
+    """Sets a new password, lifts any lock-out and ends the user's sessions (audited, the password is not)."""
     check_password(password)
     user = get(user_id)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_sessions(user)
     audit.record("user.password_reset", "user", user.id, actor)
     return user
 

@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
-from scheduler.services import clock, signin
+from scheduler.extensions import db
+from scheduler.services import clock, signin, users
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +58,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Signs out (a POST with the CSRF token, so a link elsewhere cannot sign anyone out)."""
+    """Signs out (a POST with the CSRF token, so a link elsewhere cannot sign anyone out).
+
+    Every session of the user ends, not only this one: a copy of the cookie opens nothing after.
+    """
+    if current_user.is_authenticated:
+        users.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

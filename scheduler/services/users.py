@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from functools import cache
-from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -13,9 +11,20 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.driver import DriverStatement
 from scheduler.extensions import db
-from scheduler.models import ROLES, ApiToken, User
-from scheduler.services import audit, clock
+from scheduler.models import ROLES, User
+from scheduler.services import audit
 from scheduler.services.errors import Conflict, Invalid, NotFound
+
+# API tokens live in services.tokens; these names stay importable from here.
+from scheduler.services.tokens import (  # noqa: F401
+    Caller,
+    TokenExpired,
+    issue_token,
+    list_tokens,
+    revoke_token,
+    token_digest,
+    user_for_token,
+)
 
 MIN_PASSWORD_LENGTH = 10
 #: a valid hash to compare against when the email is unknown, so timing reveals nothing
@@ -81,23 +90,6 @@ def password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def token_digest(token: str) -> str:
-    """The stored form of an API token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def issue_token(user: User, *, actor: User | None = None, actor_label: str | None = None) -> str:
-    """Creates an API token for a user and returns it; only its digest is kept."""
-    token = "csk_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:12])
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        "token.issued", "user", user.id, actor, {"token_id": row.id, "prefix": row.prefix}, actor_label=actor_label
-    )
-    return token
-
-
 def signed_in(session_id: str) -> User | None:
     """The active user a signed-in session names, or None (an unknown, inactive or malformed id,
     or a session older than the user's last sign-out, password reset, role change or deactivation).
@@ -142,55 +134,6 @@ def _user_statement():
 
 
 _USER = DriverStatement(_user_statement)
-
-
-class Caller(NamedTuple):
-    """The staff member behind an API token, as the services read an actor (id, email, role).
-
-    Not a User: an API request only acts as someone, and making the ORM object on every request
-    cost more than reading its row.
-    """
-
-    id: int
-    email: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        """Whether this user may use admin endpoints."""
-        return self.role == "admin"
-
-
-def user_for_token(token: str) -> Caller | None:
-    """The active user behind a bearer token, or None for an unknown or revoked one."""
-    if not token or len(token) > 200:
-        return None
-    row = _TOKEN_USER.first({"digest": token_digest(token)})
-    return None if row is None else Caller(*row)
-
-
-def _token_user_statement():
-    """The active user of an unrevoked token with a given digest: every API request asks this,
-    so it runs on the driver's cursor (`DriverStatement`)."""
-    return (
-        select(User.id, User.email, User.role)
-        .join_from(User, ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
-
-
-_TOKEN_USER = DriverStatement(_token_user_statement)
-
-
-def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:
-    """Revokes a token so it no longer authenticates."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound(f"There is no token with id {token_id}.")
-    if row.revoked_at is None:
-        row.revoked_at = clock.now()
-        audit.record("token.revoked", "user", row.user_id, actor, {"token_id": row.id, "prefix": row.prefix})
-    return row
 
 
 def count_admins() -> int:
@@ -253,11 +196,3 @@ def reset_password(user_id: int, password: str, *, actor: User | None) -> User:
     end_sessions(user)
     audit.record("user.password_reset", "user", user.id, actor)
     return user
-
-
-def list_tokens(user_id: int | None = None) -> list[ApiToken]:
-    """API tokens, newest first, optionally of one user."""
-    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    if user_id is not None:
-        stmt = stmt.where(ApiToken.user_id == user_id)
-    return list(db.session.scalars(stmt))

@@ -157,3 +157,12 @@ def test_the_token_user_is_the_callers_id_email_and_role_and_a_revoked_token_non
     users.revoke_token(db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id)), actor=None)
     db.session.commit()
     assert users.user_for_token(token) is None and users.user_for_token("csk_" + "x" * 300) is None
+
+
+def test_hsts_is_sent_only_when_the_session_cookie_is_secure(app, client):
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # testing, as development: plain HTTP
+    for path in ("/login", "/api/v1/treatments", "/p/book"):
+        assert "Strict-Transport-Security" not in client.get(path).headers
+    app.config["SESSION_COOKIE_SECURE"] = True
+    for path in ("/login", "/api/v1/treatments", "/p/book"):
+        assert client.get(path).headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

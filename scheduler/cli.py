@@ -84,15 +84,23 @@ def create_user(email: str, role: str | None, password_stdin: bool, name: str) -
 
 @users_cli.command("token")
 @click.argument("email")
-def token(email: str) -> None:
+@click.option("--days", metavar="N", help="The token stops working N days from now (default: never).")
+def token(email: str, days: str | None) -> None:
     """Prints a new API token for the user, alone on one line."""
+    # checked here rather than by click's int type, whose usage message runs to several lines
+    if days is not None and not days.strip().isdigit():
+        fail(f"--days must be a whole number of days, got {days!r}")
     user = users.find_by_email(email)
     if user is None:
         fail(f"no user with email {email}")
     if not user.active:
         fail(f"{email} is deactivated")
-    value = users.issue_token(user, actor_label="cli")
-    db.session.commit()
+    try:
+        value = users.issue_token(user, days=None if days is None else int(days), actor_label="cli")
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
     click.echo(value)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from scheduler.extensions import db
 from scheduler.services import users
@@ -66,11 +66,18 @@ def _apply(user_id: int, change, done: str):
     try:
         change()
         db.session.commit()
+        _keep_own_session(user_id)
         flash(done, "info")
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("admin.staff_user", user_id=user_id))
+
+
+def _keep_own_session(user_id: int) -> None:
+    """An admin who changed their own account (which ends its sessions) stays signed in here."""
+    if user_id == current_user.id:
+        login_user(users.get(user_id))
 
 
 @bp.post("/staff/<int:user_id>/role")

@@ -57,7 +57,12 @@ def _authenticate(role: str | None) -> users.Caller | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    user = users.user_for_token(token.strip())
+    try:
+        user = users.user_for_token(token.strip())
+    except users.TokenExpired as exc:
+        when = exc.expired_at.strftime("%Y-%m-%d %H:%M UTC")
+        message = f"The API token expired on {when}; ask an admin for a new one."
+        raise Unauthorized(message, code="token_expired") from None
     if user is None:
         raise Unauthorized("The API token is unknown or revoked.")
     if role == "admin" and not user.is_admin:

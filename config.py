@@ -134,8 +134,9 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
         "TESTING": name == "testing",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(env),
-        # no pool_pre_ping: scheduler.db pings only connections idle for over a second
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # a pooled connection the server dropped (a restart, a terminated backend) is replaced
+        # before a request gets it: one round trip per checkout
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CLINIC_NAME": env.get("CLINIC_NAME", "").strip() or "Harbour Lane Clinic",
         "CLINIC_TIMEZONE": _zone(env),
         "BASE_URL": (env.get("BASE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/"),

@@ -128,6 +128,24 @@ def reminders_sweep() -> None:
     )
 
 
+@reminders_cli.command("replan-all")
+def reminders_replan_all() -> None:
+    """Rebuilds every reminder plan from the sessions and appointments; prints what it changed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scheduler.services import replan_all
+
+    try:
+        counted = replan_all.replan_all()
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        orig = getattr(exc, "orig", None) or exc
+        fail(f"database error: {type(orig).__name__}: {(str(orig).splitlines() or [''])[0]}")
+    for line in replan_all.report(counted):
+        click.echo(line)
+
+
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
     """Runs the reminder scheduler in the foreground until SIGINT or SIGTERM, then exits cleanly."""

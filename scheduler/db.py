@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, has_request_context, request
 from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import Pool
 from sqlalchemy.sql.functions import FunctionElement
@@ -176,44 +175,6 @@ def _end_reading(dbapi_conn, record, _reset_state) -> None:
     """A connection a reading request put in autocommit goes back to the pool as it came."""
     if record.info.pop(READ_AUTOCOMMIT, False):
         dbapi_conn.autocommit = False
-
-
-#: a pooled connection unused for longer than this is pinged before it is handed out (seconds)
-PING_IDLE_AFTER = 1.0
-#: where a pooled connection keeps when it was last given back
-IDLE_SINCE = "idle_since"
-
-
-@event.listens_for(Pool, "checkin")
-def _idle_from(_dbapi_conn, record) -> None:
-    if record is not None:
-        record.info[IDLE_SINCE] = time.monotonic()
-
-
-@event.listens_for(Pool, "checkout")
-def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
-    """Pessimistic disconnect handling that costs nothing under load.
-
-    A connection the server dropped (a restart, an idle timeout, a network reset) must not reach
-    a request. SQLAlchemy's `pool_pre_ping` asks the server before every use: one round trip per
-    request. A connection given back less than PING_IDLE_AFTER ago was answering then; a restart
-    takes longer than that, so only connections idle for longer are pinged. A failed ping makes
-    the pool throw the connection away and open a new one. SQLite files need no ping.
-    """
-    if isinstance(dbapi_conn, sqlite3.Connection):
-        return
-    since = record.info.get(IDLE_SINCE)
-    if since is not None and time.monotonic() - since < PING_IDLE_AFTER:
-        return
-    try:
-        was_autocommit = dbapi_conn.autocommit
-        dbapi_conn.autocommit = True
-        try:
-            dbapi_conn.execute("SELECT 1")
-        finally:
-            dbapi_conn.autocommit = was_autocommit
-    except Exception as exc:  # any failure: the connection is not usable
-        raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def after_fork(app) -> None:

@@ -57,37 +57,16 @@ def _terminate_pooled_connection(app) -> int:
         return pid
 
 
-def test_a_connection_the_server_dropped_is_replaced_once_it_was_idle(app, monkeypatch):
-    """After a server restart (here: the backend killed), the next request gets a working connection."""
+def test_a_connection_the_server_dropped_is_replaced_before_it_is_handed_out(app):
+    """After a server restart (here: the backend killed), the next user of the pool gets a working
+    connection: the pool pings each one on its way out (`pool_pre_ping`)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL: an SQLite file cannot drop a connection")
-    from scheduler import db as dbmod
-
-    monkeypatch.setattr(dbmod, "PING_IDLE_AFTER", 0.0)  # every connection counts as idle: always pinged
     with app.app_context():
         db.engine.dispose()
-        with db.engine.connect() as conn:  # the pool's first connection, pinged on its way out
-            conn.execute(text("SELECT 1"))
     dead = _terminate_pooled_connection(app)
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
-
-
-def test_a_connection_back_for_less_than_a_second_is_not_pinged(app, monkeypatch):
-    """Under load a connection goes out again within milliseconds: no ping round trip for it."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL: SQLite files are never pinged")
-    from scheduler import db as dbmod
-
-    monkeypatch.setattr(dbmod, "PING_IDLE_AFTER", 3600.0)
-    with app.app_context():
-        db.engine.dispose()
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    _terminate_pooled_connection(app)
-    unpinged = pytest.raises(Exception, match="terminat|closed|connection")  # the dead one is handed out
-    with app.app_context(), unpinged, db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
 
 
 def test_sqlite_writers_queue_while_one_writes_and_not_after(app):

@@ -7,7 +7,9 @@ commands that change the environment see their own values.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +19,8 @@ from dotenv import load_dotenv
 ROOT = Path(__file__).resolve().parent
 INSTANCE = ROOT / "instance"
 ENVIRONMENTS = ("production", "development", "testing")
+#: under the instance folder: the key development signs with when SECRET_KEY is not set
+SECRET_KEY_FILE = "secret_key"
 
 
 class ConfigError(RuntimeError):
@@ -70,6 +74,51 @@ def database_url(env: Mapping[str, str]) -> str:
     return url
 
 
+def development_secret(instance: Path) -> str:
+    """The key kept in `instance`/secret_key, made there (random, mode 0600) the first time."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = _new_secret_file(path)
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds no usable key (under 32 characters); delete it to make a new one")
+    return key
+
+
+def _new_secret_file(path: Path) -> str:
+    """Writes a new random key to `path`, or reads the one another process wrote there first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key + "\n")
+        os.link(draft, path)  # all at once, and never over a key another process made meanwhile
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    finally:
+        draft.unlink()
+    return key
+
+
+@cache
+def _testing_secret() -> str:
+    """The test suite's key: random, the same for every app of one process."""
+    return secrets.token_hex(32)
+
+
+def _secret_key(name: str, env: Mapping[str, str]) -> str:
+    """SECRET_KEY; without it, production refuses to start, development keeps one under instance/."""
+    secret = env.get("SECRET_KEY", "").strip()
+    if secret:
+        return secret
+    if name == "production":
+        raise ConfigError("SECRET_KEY is required outside development and testing")
+    return development_secret(INSTANCE) if name == "development" else _testing_secret()
+
+
 def load_config(environment: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Builds the Flask config for production, development or testing from the environment."""
     if env is None:
@@ -79,17 +128,14 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
     if name not in ENVIRONMENTS:
         raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
     relaxed = name != "production"
-    secret = env.get("SECRET_KEY", "").strip()
-    if not secret:
-        if not relaxed:
-            raise ConfigError("SECRET_KEY is required outside development and testing")
-        secret = f"{name}-only-not-secret"
+    secret = _secret_key(name, env)
     cfg: dict[str, Any] = {
         "ENV_NAME": name,
         "TESTING": name == "testing",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url(env),
-        # a pooled connection the server dropped (a restart, an idle timeout) is found and replaced
+        # a pooled connection the server dropped (a restart, a terminated backend) is replaced
+        # before a request gets it: one round trip per checkout
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CLINIC_NAME": env.get("CLINIC_NAME", "").strip() or "Harbour Lane Clinic",
         "CLINIC_TIMEZONE": _zone(env),

@@ -43,7 +43,7 @@ def day_view(kind: str, rows: int) -> None:
 
 def booking(kind: str, rows: int) -> None:
     from scheduler.models import Patient
-    from scheduler.staff import users
+    from scheduler.staff import tokens, users
 
     with ExitStack() as stack:
         env = run.build(kind, run.SMALL, "profile", stack)
@@ -54,7 +54,7 @@ def booking(kind: str, rows: int) -> None:
             db.session.add_all(patients)
             db.session.flush()
             ids = [p.id for p in patients]
-            token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
+            token = tokens.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
             db.session.commit()
         client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
         day = env["busy_day"] + timedelta(days=7)

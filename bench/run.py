@@ -107,11 +107,11 @@ def day_view(env, repeat: int = 40) -> float:
 
 def availability(env, repeat: int = 200) -> float:
     """Median latency of the availability endpoint for a practitioner on the busy day."""
-    from scheduler.staff import users
+    from scheduler.staff import tokens, users
 
     app = env["app"]
     with app.app_context():
-        token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
+        token = tokens.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
         db.session.commit()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -123,7 +123,7 @@ def availability(env, repeat: int = 200) -> float:
 def booking_fixtures(env) -> tuple[str, list[int]]:
     """An API token of the bench admin, and 1,000 new patients to book (one booking each)."""
     from scheduler.models import Patient
-    from scheduler.staff import users
+    from scheduler.staff import tokens, users
 
     app = env["app"]
     signed_in_client(app)  # creates the bench admin
@@ -135,7 +135,7 @@ def booking_fixtures(env) -> tuple[str, list[int]]:
         db.session.add_all(patients)
         db.session.flush()
         ids = [p.id for p in patients]
-        token = users.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
+        token = tokens.issue_token(users.find_by_email("bench-admin@example.com"), actor_label="bench")
         db.session.commit()
     return token, ids
 

@@ -44,6 +44,9 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_as_batch", True)
+    # One transaction for the whole run on SQLite too (its DDL is transactional): a step that fails
+    # or refuses (migrations.guard) leaves the database as it was, not half-way.
+    conf_args.setdefault("transactional_ddl", True)
 
     with get_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

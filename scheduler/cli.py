@@ -14,7 +14,7 @@ from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
 from scheduler.services.errors import ServiceError
-from scheduler.staff import users
+from scheduler.staff import tokens, users
 
 seed_cli = AppGroup("seed", help="Load demo data.")
 users_cli = AppGroup("users", help="Manage staff users.")
@@ -84,15 +84,23 @@ def create_user(email: str, role: str | None, password_stdin: bool, name: str) -
 
 @users_cli.command("token")
 @click.argument("email")
-def token(email: str) -> None:
+@click.option("--days", metavar="N", help="The token stops working N days from now (default: never).")
+def token(email: str, days: str | None) -> None:
     """Prints a new API token for the user, alone on one line."""
+    # checked here rather than by click's int type, whose usage message runs to several lines
+    if days is not None and not days.strip().isdigit():
+        fail(f"--days must be a whole number of days, got {days!r}")
     user = users.find_by_email(email)
     if user is None:
         fail(f"no user with email {email}")
     if not user.active:
         fail(f"{email} is deactivated")
-    value = users.issue_token(user, actor_label="cli")
-    db.session.commit()
+    try:
+        value = tokens.issue_token(user, days=None if days is None else int(days), actor_label="cli")
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
     click.echo(value)
 
 
@@ -118,6 +126,24 @@ def reminders_sweep() -> None:
         f"{counts['retry']} to retry, {counts['cancelled']} cancelled."
         + (f" Note: {report.note}." if report.note else "")
     )
+
+
+@reminders_cli.command("replan-all")
+def reminders_replan_all() -> None:
+    """Rebuilds every reminder plan from the sessions and appointments; prints what it changed."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scheduler.reminders import replan_all
+
+    try:
+        counted = replan_all.replan_all()
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        orig = getattr(exc, "orig", None) or exc
+        fail(f"database error: {type(orig).__name__}: {(str(orig).splitlines() or [''])[0]}")
+    for line in replan_all.report(counted):
+        click.echo(line)
 
 
 @scheduler_cli.command("run")

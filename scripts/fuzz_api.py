@@ -86,7 +86,7 @@ def prepare(url: str):
 
     from scheduler import create_app, seed
     from scheduler.extensions import db
-    from scheduler.staff import users
+    from scheduler.staff import tokens, users
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -95,7 +95,7 @@ def prepare(url: str):
             seed.seed_demo()
             db.session.commit()
         admin = users.find_by_email("admin@example.com")
-        token = users.issue_token(admin, actor_label="fuzz")
+        token = tokens.issue_token(admin, actor_label="fuzz")
         db.session.commit()
         db.session.remove()
     return app, token

@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import config
 from scheduler import create_app
 from scheduler.extensions import db
 from scheduler.models import Base, Patient, Practitioner, Treatment, User
-from scheduler.staff import users
+from scheduler.staff import tokens, users
 
 LONDON = ZoneInfo("Europe/London")
 #: Monday 1 March 2027: "today" of the API, page and reminder tests (08:00 London is 08:00 UTC)
@@ -39,6 +40,15 @@ COSMETIC = dict(
     follow_up_after="P14D",
 )
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _instance_folder(tmp_path_factory) -> Iterator[None]:
+    """Apps made with the development settings keep their files (the signing key made when
+    SECRET_KEY is unset) in a temporary instance folder, not the repository's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "INSTANCE", tmp_path_factory.mktemp("app") / "instance")
+        yield
 
 
 def _prepare_postgres(url: str) -> None:
@@ -183,7 +193,7 @@ def api_as(app, client, make_user):
 
     def make(role: str = "receptionist") -> Api:
         user = make_user(role)
-        token = users.issue_token(user, actor_label="test")
+        token = tokens.issue_token(user, actor_label="test")
         db.session.commit()
         return Api(client, token)
 

@@ -102,7 +102,8 @@ def test_the_signed_in_user_is_a_persistent_user_read_fresh_each_request(app, ma
     from scheduler.staff import users
 
     admin = make_user("admin")
-    uid = str(admin.id)
+    uid = admin.get_id()
+    assert uid == f"{admin.id}:0"
     db.session.remove()
     with app.test_request_context("/"):
         user = users.signed_in(uid)
@@ -132,26 +133,36 @@ def test_the_signed_in_user_is_a_persistent_user_read_fresh_each_request(app, ma
         db.session.remove()
     with app.test_request_context("/"):
         assert users.signed_in(uid) is None
-        assert users.signed_in("999999") is None
-        assert users.signed_in("1e3") is None and users.signed_in("") is None and users.signed_in("9" * 40) is None
+        assert users.signed_in("999999:0") is None and users.signed_in(str(admin.id)) is None
+        for malformed in ("1e3:0", "", "9" * 40 + ":0", f"{admin.id}:-1", f"{admin.id}:0:0", f"{admin.id}:"):
+            assert users.signed_in(malformed) is None
 
 
 def test_the_token_user_is_the_callers_id_email_and_role_and_a_revoked_token_none(app, make_user):
-    """users.user_for_token: who is calling (what services read of an actor), or None once the
+    """tokens.user_for_token: who is calling (what services read of an actor), or None once the
     token is revoked, the user deactivated, or the token unknown."""
     from scheduler.models import ApiToken
-    from scheduler.staff import users
+    from scheduler.staff import tokens, users
 
     admin, desk = make_user("admin"), make_user("receptionist")
-    token, desk_token = users.issue_token(admin, actor_label="test"), users.issue_token(desk, actor_label="test")
+    token, desk_token = tokens.issue_token(admin, actor_label="test"), tokens.issue_token(desk, actor_label="test")
     db.session.commit()
-    caller = users.user_for_token(token)
+    caller = tokens.user_for_token(token)
     assert (caller.id, caller.email, caller.is_admin) == (admin.id, admin.email, True)
-    assert not users.user_for_token(desk_token).is_admin
+    assert not tokens.user_for_token(desk_token).is_admin
     assert not db.session.new and not db.session.dirty  # nothing to write for a read
     users.set_active(desk.id, False, actor=caller)
     db.session.commit()
-    assert users.user_for_token(desk_token) is None
-    users.revoke_token(db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id)), actor=None)
+    assert tokens.user_for_token(desk_token) is None
+    tokens.revoke_token(db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == admin.id)), actor=None)
     db.session.commit()
-    assert users.user_for_token(token) is None and users.user_for_token("csk_" + "x" * 300) is None
+    assert tokens.user_for_token(token) is None and tokens.user_for_token("csk_" + "x" * 300) is None
+
+
+def test_hsts_is_sent_only_when_the_session_cookie_is_secure(app, client):
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # testing, as development: plain HTTP
+    for path in ("/login", "/api/v1/treatments", "/p/book"):
+        assert "Strict-Transport-Security" not in client.get(path).headers
+    app.config["SESSION_COOKIE_SECURE"] = True
+    for path in ("/login", "/api/v1/treatments", "/p/book"):
+        assert client.get(path).headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

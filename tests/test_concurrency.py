@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from scheduler.booking import operations
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent
-from scheduler.staff import users
+from scheduler.staff import tokens
 from tests.conftest import london
 
 THREADS = 12
@@ -48,7 +48,7 @@ def wide_race_window(monkeypatch):
 @pytest.fixture
 def token(app, make_user) -> str:
     user = make_user("receptionist")
-    value = users.issue_token(user, actor_label="test")
+    value = tokens.issue_token(user, actor_label="test")
     db.session.commit()
     return value
 

@@ -12,6 +12,8 @@ against double booking are written out, since autogenerate cannot produce them.
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guard import refuse_data_loss
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -195,6 +197,8 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss('sessions', 'time_off', 'audit_events', 'appointments', 'api_tokens', 'users', 'treatments',
+                     'practitioners', 'patients')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_sessions_treatment_performed')
         batch_op.drop_index('ix_sessions_patient_performed')

@@ -12,6 +12,8 @@ clause for both SQLite and PostgreSQL; the downgrade drops exactly what the upgr
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guard import ask_to_replan, refuse_data_loss
+
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -83,8 +85,11 @@ def upgrade():
         batch_op.create_index('ix_reminders_status_due', ['status', 'due_at'], unique=False)
         batch_op.create_index('ix_reminders_treatment_status', ['treatment_id', 'kind', 'status'], unique=False)
 
+    ask_to_replan()
+
 
 def downgrade():
+    refuse_data_loss('reminders', 'sweep_runs')
     with op.batch_alter_table('reminders', schema=None) as batch_op:
         batch_op.drop_index('ix_reminders_treatment_status')
         batch_op.drop_index('ix_reminders_status_due')

@@ -10,6 +10,8 @@ Read by hand: the instant column is a plain DateTime(timezone=True) (UTCDateTime
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.guard import refuse_data_loss
+
 
 # revision identifiers, used by Alembic.
 revision = '0003'
@@ -40,6 +42,7 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss('patient_intervals')
     with op.batch_alter_table('patient_intervals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_patient_intervals_treatment_id'))
 

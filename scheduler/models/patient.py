@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, Index, String, func
@@ -13,6 +14,11 @@ from scheduler.models.base import Base, UTCDateTime, utcnow
 def full_name(first_name: str, last_name: str) -> str:
     """First and last name, for pages and emails (also for rows read without the model)."""
     return f"{first_name} {last_name}".strip()
+
+
+def new_unsubscribe_key() -> str:
+    """A random key naming a patient in unsubscribe links (128 bits, 32 hex digits)."""
+    return secrets.token_hex(16)
 
 
 class Patient(Base):
@@ -27,6 +33,9 @@ class Patient(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     reminders_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: names the patient in unsubscribe links instead of the id (services.unsubscribe); set on
+    #: every insert made through SQLAlchemy, filled for older rows by migration 0006
+    unsubscribe_key: Mapped[str | None] = mapped_column(String(32), default=new_unsubscribe_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -39,3 +48,4 @@ class Patient(Base):
 Index("ix_patients_last_name_lower", func.lower(Patient.last_name))
 Index("ix_patients_email_lower", func.lower(Patient.email))
 Index("ix_patients_phone", Patient.phone)
+Index("ix_patients_unsubscribe_key", Patient.unsubscribe_key, unique=True)

@@ -30,6 +30,9 @@ class User(UserMixin, Base):
     #: consecutive failed sign-ins since the last success, for the lock-out
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: carried in the session cookie; a bump (sign-out, password reset, role change,
+    #: deactivation) makes every session signed in before it stale
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
@@ -42,6 +45,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the session version ("12:3")."""
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(Base):
@@ -56,7 +63,10 @@ class ApiToken(Base):
     #: the first characters of the token, so staff can tell tokens apart in lists
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: stamped when the token authenticates, at most once a minute (users.TOKEN_STAMP_SECONDS)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: from this instant the token no longer authenticates; None: it does not expire
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -65,6 +65,8 @@ class Recipient(NamedTuple):
     last_name: str
     email: str | None
     reminders_opt_in: bool
+    #: names the patient in the email's unsubscribe link
+    unsubscribe_key: str | None
 
     @property
     def full_name(self) -> str:

@@ -1,9 +1,18 @@
-"""Signed unsubscribe links (itsdangerous): one click ends every pending reminder of that patient."""
+"""Signed unsubscribe links (itsdangerous): one click ends every pending reminder of that patient.
+
+A link names the patient by their random `unsubscribe_key`, never by the database id. Links sent
+before the key existed named the id (and the email's reminder id) in readable base64; they are
+signed and dated too, and keep working until UNSUBSCRIBE_MAX_AGE_DAYS after they were sent.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 
 from scheduler.db import begin_write
 from scheduler.extensions import db
@@ -24,13 +33,30 @@ class BadToken(Exception):
         self.expired = expired
 
 
+class Subscriber(Protocol):
+    """What a link is made from: a Patient, or a row read with its unsubscribe key."""
+
+    unsubscribe_key: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """Whom a valid token names: by key, or (links sent before the keys) by id and reminder id."""
+
+    key: str | None = None
+    patient_id: int | None = None
+    reminder_id: int | None = None
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def make_token(patient_id: int, reminder_id: int | None = None) -> str:
-    """A signed, dated token naming the patient (and the email it came in)."""
-    return _serializer().dumps({"p": patient_id, "r": reminder_id})
+def make_token(patient: Subscriber) -> str:
+    """A signed, dated token naming the patient by their unsubscribe key."""
+    if not patient.unsubscribe_key:
+        raise ValueError("the patient has no unsubscribe key (a row written outside the application)")
+    return _serializer().dumps({"k": patient.unsubscribe_key})
 
 
 def url(token: str) -> str:
@@ -38,8 +64,8 @@ def url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/p/unsubscribe/{token}"
 
 
-def read_token(token: str) -> tuple[int, int | None]:
-    """The (patient id, reminder id) a token names; raises BadToken."""
+def read_token(token: str) -> Link:
+    """Whom a token names; raises BadToken."""
     max_age = int(current_app.config.get("UNSUBSCRIBE_MAX_AGE_DAYS", MAX_AGE_DAYS)) * 86400
     try:
         data = _serializer().loads(token, max_age=max_age)
@@ -47,35 +73,44 @@ def read_token(token: str) -> tuple[int, int | None]:
         raise BadToken("This unsubscribe link has expired.", expired=True) from None
     except BadSignature:
         raise BadToken("This unsubscribe link is not valid.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("p"), int):
-        raise BadToken("This unsubscribe link is not valid.")
-    reminder = data.get("r")
-    return data["p"], reminder if isinstance(reminder, int) else None
+    if isinstance(data, dict) and isinstance(data.get("k"), str):
+        return Link(key=data["k"])
+    if isinstance(data, dict) and isinstance(data.get("p"), int):
+        reminder = data.get("r")
+        return Link(patient_id=data["p"], reminder_id=reminder if isinstance(reminder, int) else None)
+    raise BadToken("This unsubscribe link is not valid.")
 
 
-def patient_for(token: str) -> Patient:
-    """The patient a valid token names; raises BadToken when it names nobody."""
-    patient_id, _reminder = read_token(token)
-    patient = db.session.get(Patient, patient_id)
+def _patient(link: Link) -> Patient:
+    """The patient a link names; raises BadToken when it names nobody."""
+    if link.key is not None:
+        patient = db.session.scalar(select(Patient).where(Patient.unsubscribe_key == link.key))
+    else:
+        patient = db.session.get(Patient, link.patient_id)
     if patient is None:
         raise BadToken("This unsubscribe link is not valid.")
     return patient
 
 
+def patient_for(token: str) -> Patient:
+    """The patient a valid token names; raises BadToken when it names nobody."""
+    return _patient(read_token(token))
+
+
 def unsubscribe(token: str) -> Patient:
     """Opts the patient out (idempotent) and ends their pending reminders; the caller commits."""
-    patient_id, reminder_id = read_token(token)
+    link = read_token(token)
     begin_write()
-    patient = patient_for(token)
+    patient = _patient(link)
     if patient.reminders_opt_in:
         patient.reminders_opt_in = False
         db.session.flush()
         audit.record(
             "patient.unsubscribed",
             "patient",
-            patient_id,
+            patient.id,
             None,
-            {"reminder_id": reminder_id, "via": "email link"},
+            {"reminder_id": link.reminder_id, "via": "email link"},
             actor_label="patient",
         )
         planning.patient_opted_out(patient)

@@ -1,16 +1,15 @@
-"""Staff users, passwords and API tokens."""
+"""Staff users and their passwords (API tokens: scheduler.staff.tokens)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.extensions import db
-from scheduler.models import ROLES, ApiToken, User
-from scheduler.services import audit, clock
+from scheduler.models import ROLES, User
+from scheduler.services import audit
 from scheduler.services.errors import Conflict, Invalid, NotFound
 
 MIN_PASSWORD_LENGTH = 10
@@ -67,59 +66,33 @@ def check_password(password: str) -> None:
 def verify_password(user: User | None, password: str) -> bool:
     """Checks a password in constant-ish time whether or not the user exists."""
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        password_matches(_DUMMY_HASH, password)
         return False
-    return check_password_hash(user.password_hash, password)
+    return password_matches(user.password_hash, password)
 
 
-def token_digest(token: str) -> str:
-    """The stored form of an API token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether the password is the one hashed: the deliberately slow check every sign-in makes."""
+    return check_password_hash(password_hash, password)
 
 
-def issue_token(user: User, *, actor: User | None = None, actor_label: str | None = None) -> str:
-    """Creates an API token for a user and returns it; only its digest is kept."""
-    token = "csk_" + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=token_digest(token), prefix=token[:12])
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        "token.issued", "user", user.id, actor, {"token_id": row.id, "prefix": row.prefix}, actor_label=actor_label
-    )
-    return token
+def signed_in(session_id: str) -> User | None:
+    """The active user a signed-in session names, or None (an unknown, inactive or malformed id,
+    or a session older than the user's last sign-out, password reset, role change or deactivation).
 
-
-def signed_in(user_id: str) -> User | None:
-    """The active user a signed-in session names, or None (an unknown, inactive or malformed id).
-
+    `session_id` is what User.get_id() put in the session cookie: "<user id>:<session version>".
     Read fresh on each request, so a deactivation or a change of role counts from the next page.
     """
-    if not user_id.isdigit() or len(user_id) > 18:
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit() and len(user_id) <= 18 and len(version) <= 18):
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    return user if user is not None and user.active and user.session_version == int(version) else None
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user behind a bearer token, or None for an unknown or revoked one."""
-    if not token or len(token) > 200:
-        return None
-    return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    )
-
-
-def revoke_token(token_id: int, *, actor: User | None) -> ApiToken:
-    """Revokes a token so it no longer authenticates."""
-    row = db.session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound(f"There is no token with id {token_id}.")
-    if row.revoked_at is None:
-        row.revoked_at = clock.now()
-        audit.record("token.revoked", "user", row.user_id, actor, {"token_id": row.id, "prefix": row.prefix})
-    return row
+def end_sessions(user: User) -> None:
+    """Makes every session signed in as this user stale from the next request (the caller commits)."""
+    user.session_version = User.session_version + 1
 
 
 def count_admins() -> int:
@@ -156,6 +129,7 @@ def set_role(user_id: int, role: str, *, actor: User | None) -> User:
         _keep_an_admin(user, demoting=role != "admin")
         audit.record("user.role_changed", "user", user.id, actor, {"from": user.role, "to": role})
         user.role = role
+        end_sessions(user)
     return user
 
 
@@ -165,24 +139,19 @@ def set_active(user_id: int, active: bool, *, actor: User | None) -> User:
     if active != user.active:
         _keep_an_admin(user, demoting=not active)
         user.active = active
+        if not active:
+            end_sessions(user)
         audit.record("user.activated" if active else "user.deactivated", "user", user.id, actor)
     return user
 
 
 def reset_password(user_id: int, password: str, *, actor: User | None) -> User:
-    """Sets a new password and lifts any lock-out (audited, the password is not)."""
+    """Sets a new password, lifts any lock-out and ends the user's sessions (audited, the password is not)."""
     check_password(password)
     user = get(user_id)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_sessions(user)
     audit.record("user.password_reset", "user", user.id, actor)
     return user
-
-
-def list_tokens(user_id: int | None = None) -> list[ApiToken]:
-    """API tokens, newest first, optionally of one user."""
-    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    if user_id is not None:
-        stmt = stmt.where(ApiToken.user_id == user_id)
-    return list(db.session.scalars(stmt))

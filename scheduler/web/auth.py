@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from scheduler.extensions import db
-from scheduler.services import audit, clock
-from scheduler.staff import users
+from scheduler.services import clock
+from scheduler.staff import signin, users
 
 bp = Blueprint("auth", __name__)
 
@@ -43,26 +42,14 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = users.find_by_email(form.email.data)
-        now = clock.now()
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        outcome = signin.attempt(form.email.data, form.password.data)
+        if outcome.user is not None:
+            login_user(outcome.user)
+            return redirect(safe_next(request.args.get("next")))
+        if outcome.locked_until is not None:
+            minutes = max(1, int((outcome.locked_until - clock.now()).total_seconds() // 60) + 1)
             flash(f"Too many failed sign-ins. This account is locked for {minutes} more minute(s).", "error")
             return render_template("auth/login.html", form=form), 429
-        if users.verify_password(user, form.password.data) and user.active:
-            user.failed_logins = 0
-            user.locked_until = None
-            audit.record("user.signed_in", "user", user.id, user)
-            db.session.commit()
-            login_user(user)
-            return redirect(safe_next(request.args.get("next")))
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + timedelta(seconds=current_app.config["LOGIN_LOCKOUT_SECONDS"])
-                user.failed_logins = 0
-                audit.record("user.locked_out", "user", user.id, None, {"until": user.locked_until.isoformat()})
-            db.session.commit()
         flash("That email and password do not match.", "error")
         status = 401
     elif request.method == "POST":
@@ -72,7 +59,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Signs out (a POST with the CSRF token, so a link elsewhere cannot sign anyone out)."""
+    """Signs out (a POST with the CSRF token, so a link elsewhere cannot sign anyone out).
+
+    Every session of the user ends, not only this one: a copy of the cookie opens nothing after.
+    """
+    if current_user.is_authenticated:
+        users.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

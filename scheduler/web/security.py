@@ -10,6 +10,8 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
+#: sent when the session cookie is Secure (served over HTTPS): browsers then refuse plain HTTP
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def register(app: Flask) -> None:
@@ -22,6 +24,8 @@ def register(app: Flask) -> None:
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["Referrer-Policy"] = "same-origin"
         resp.headers.setdefault("Cache-Control", "no-store")
+        if current_app.config["SESSION_COOKIE_SECURE"]:
+            resp.headers["Strict-Transport-Security"] = HSTS
         return resp
 
     @app.context_processor

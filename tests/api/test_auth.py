@@ -6,7 +6,7 @@ import pytest
 
 from scheduler.extensions import db
 from scheduler.models import ApiToken, User
-from scheduler.staff import users
+from scheduler.staff import tokens
 from tests.api.conftest import assert_error, row_counts
 from tests.conftest import Api
 
@@ -68,21 +68,21 @@ def test_bad_token_is_401(client, header):
 @pytest.mark.parametrize(("method", "path"), STAFF + ADMIN)
 def test_revoked_token_is_401_everywhere(client, make_user, method, path):
     user = make_user("admin")
-    token = users.issue_token(user, actor_label="test")
+    token = tokens.issue_token(user, actor_label="test")
     db.session.commit()
     assert client.get("/api/v1/treatments", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     row = db.session.query(ApiToken).filter_by(user_id=user.id).one()
-    users.revoke_token(row.id, actor=user)
+    tokens.revoke_token(row.id, actor=user)
     db.session.commit()
     assert_error(_call(client, method, path, {"Authorization": f"Bearer {token}"}), 401, "unauthorized")
 
 
 def test_token_scheme_is_case_insensitive_and_other_tokens_keep_working(client, make_user):
     user = make_user("receptionist")
-    first = users.issue_token(user, actor_label="test")
-    second = users.issue_token(user, actor_label="test")
+    first = tokens.issue_token(user, actor_label="test")
+    second = tokens.issue_token(user, actor_label="test")
     db.session.commit()
-    users.revoke_token(db.session.query(ApiToken).filter_by(prefix=first[:12]).one().id, actor=None)
+    tokens.revoke_token(db.session.query(ApiToken).filter_by(prefix=first[:12]).one().id, actor=None)
     db.session.commit()
     assert client.get("/api/v1/treatments", headers={"Authorization": f"bearer {second}"}).status_code == 200
     assert_error(client.get("/api/v1/treatments", headers={"Authorization": f"Bearer {first}"}), 401)
@@ -90,7 +90,7 @@ def test_token_scheme_is_case_insensitive_and_other_tokens_keep_working(client, 
 
 def test_deactivated_users_token_is_401(client, make_user):
     user = make_user("admin")
-    token = users.issue_token(user, actor_label="test")
+    token = tokens.issue_token(user, actor_label="test")
     user.active = False
     db.session.commit()
     assert_error(client.get("/api/v1/treatments", headers={"Authorization": f"Bearer {token}"}), 401, "unauthorized")
@@ -98,11 +98,11 @@ def test_deactivated_users_token_is_401(client, make_user):
 
 def test_tokens_are_stored_hashed(client, make_user):
     user = make_user("admin")
-    token = users.issue_token(user, actor_label="test")
+    token = tokens.issue_token(user, actor_label="test")
     db.session.commit()
     row = db.session.query(ApiToken).filter_by(user_id=user.id).one()
     assert token not in (row.token_hash, row.prefix)
-    assert row.token_hash == users.token_digest(token)
+    assert row.token_hash == tokens.token_digest(token)
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN)
@@ -153,7 +153,7 @@ def test_unknown_api_path_and_method_are_json_errors(admin_api):
 def test_api_users_are_distinct(client, make_user):
     """Each token authenticates as its own user (the audit log names the right actor)."""
     a, r = make_user("admin"), make_user("receptionist")
-    ta, tr = users.issue_token(a, actor_label="t"), users.issue_token(r, actor_label="t")
+    ta, tr = tokens.issue_token(a, actor_label="t"), tokens.issue_token(r, actor_label="t")
     db.session.commit()
     Api(client, tr).post("/patients", json={"first_name": "A", "last_name": "B"})
     Api(client, ta).post("/patients", json={"first_name": "C", "last_name": "D"})

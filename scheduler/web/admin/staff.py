@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from scheduler.extensions import db
 from scheduler.services.errors import ServiceError
-from scheduler.staff import users
+from scheduler.staff import tokens, users
 from scheduler.web.admin import bp
 from scheduler.web.admin.forms import ActionForm, NewUserForm, PasswordForm, RoleForm
 
@@ -18,7 +18,7 @@ def staff():
     return render_template(
         "admin/staff.html",
         users=users.list_users(),
-        tokens=users.list_tokens(),
+        tokens=tokens.list_tokens(),
         new_form=NewUserForm(),
         action=ActionForm(),
     )
@@ -40,7 +40,7 @@ def staff_create():
             db.session.rollback()
             flash(exc.message, "error")
     return render_template(
-        "admin/staff.html", users=users.list_users(), tokens=users.list_tokens(), new_form=form, action=ActionForm()
+        "admin/staff.html", users=users.list_users(), tokens=tokens.list_tokens(), new_form=form, action=ActionForm()
     ), 400
 
 
@@ -51,7 +51,7 @@ def staff_user(user_id: int):
     return render_template(
         "admin/staff_user.html",
         user=user,
-        tokens=users.list_tokens(user.id),
+        tokens=tokens.list_tokens(user.id),
         role_form=RoleForm(role=user.role),
         password_form=PasswordForm(),
         action=ActionForm(),
@@ -66,11 +66,18 @@ def _apply(user_id: int, change, done: str):
     try:
         change()
         db.session.commit()
+        _keep_own_session(user_id)
         flash(done, "info")
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("admin.staff_user", user_id=user_id))
+
+
+def _keep_own_session(user_id: int) -> None:
+    """An admin who changed their own account (which ends its sessions) stays signed in here."""
+    if user_id == current_user.id:
+        login_user(users.get(user_id))
 
 
 @bp.post("/staff/<int:user_id>/role")
@@ -117,7 +124,7 @@ def staff_issue_token(user_id: int):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.staff_user", user_id=user_id)), 400
     user = users.get(user_id)
-    token = users.issue_token(user, actor=current_user)
+    token = tokens.issue_token(user, actor=current_user)
     db.session.commit()
     return render_template("admin/token_issued.html", user=user, token=token)
 
@@ -128,7 +135,7 @@ def token_revoke(token_id: int):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("admin.staff")), 400
     try:
-        row = users.revoke_token(token_id, actor=current_user)
+        row = tokens.revoke_token(token_id, actor=current_user)
         db.session.commit()
         flash(f"Token {row.prefix}… revoked.", "info")
     except ServiceError as exc:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from scheduler.extensions import csrf, db
 from scheduler.models import User
 from scheduler.services.errors import Forbidden, Invalid, NotFound, ServiceError
-from scheduler.staff import users
+from scheduler.staff import tokens
 from scheduler.web.api.schemas import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -58,7 +58,12 @@ def _authenticate(role: str | None) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.")
-    user = users.user_for_token(token.strip())
+    try:
+        user = tokens.user_for_token(token.strip())
+    except tokens.TokenExpired as exc:
+        when = exc.expired_at.strftime("%Y-%m-%d %H:%M UTC")
+        message = f"The API token expired on {when}; ask an admin for a new one."
+        raise Unauthorized(message, code="token_expired") from None
     if user is None:
         raise Unauthorized("The API token is unknown or revoked.")
     if role == "admin" and not user.is_admin:

@@ -1,0 +1,1 @@
+"""The Alembic migrations (run through Flask-Migrate); `migrations.guard` is shared by the revisions."""

@@ -1,0 +1,89 @@
+"""Migration 0006 on a database that already has data: existing patients get distinct random
+unsubscribe keys, existing users session version 0, existing tokens no expiry; and back down.
+
+SQLite always runs (a temp file); PostgreSQL when TEST_DATABASE_URL names a server, in a database
+of its own named after the suite's (so parallel runs on one server do not meet).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from scheduler import create_app
+from scheduler.extensions import db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """The URL of a new, empty database of the given kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm0006.db'}"
+        return
+    server = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not server.startswith("postgresql"):
+        pytest.skip("PostgreSQL runs only when TEST_DATABASE_URL names a server")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{make_url(server).database}_m0006{'_' + worker if worker else ''}"
+    target = make_url(server).set(database=name)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield target.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _columns(table: str) -> set[str]:
+    return {c["name"] for c in inspect(db.engine).get_columns(table)}
+
+
+def test_0006_fills_existing_rows_and_goes_back_down(empty_url):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patients (first_name, last_name, reminders_opt_in, created_at, updated_at) "
+                    "VALUES ('A', 'One', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+                    "('B', 'Two', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), "
+                    "('C', 'Three', false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (email, name, role, password_hash, active, failed_logins, created_at) "
+                    "VALUES ('a@example.com', 'A', 'admin', 'x', true, 0, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO api_tokens (user_id, token_hash, prefix, created_at) "
+                    "VALUES (1, 'digest', 'csk_abcdefgh', CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(revision="0006")
+        with db.engine.connect() as conn:
+            keys = conn.execute(text("SELECT unsubscribe_key FROM patients")).scalars().all()
+            versions = conn.execute(text("SELECT session_version FROM users")).scalars().all()
+            expiries = conn.execute(text("SELECT expires_at FROM api_tokens")).scalars().all()
+        assert len(keys) == 3 and len(set(keys)) == 3
+        assert all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys), keys
+        assert versions == [0] and expiries == [None]
+        downgrade(revision="0005")
+        assert "unsubscribe_key" not in _columns("patients") and "session_version" not in _columns("users")
+        assert "expires_at" not in _columns("api_tokens")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM patients")).scalar() == 3
+        db.engine.dispose()

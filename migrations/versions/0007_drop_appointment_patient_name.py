@@ -40,8 +40,7 @@ def upgrade():
     else:
         for trigger in ('patients_name_to_appointments', 'appointments_patient_name_change', 'appointments_patient_name'):
             op.execute(f"DROP TRIGGER {trigger}")
-    with op.batch_alter_table('appointments') as batch:
-        batch.drop_column('patient_name')
+    op.drop_column('appointments', 'patient_name')
 
 
 def downgrade():

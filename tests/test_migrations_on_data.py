@@ -1,5 +1,6 @@
-"""Migration 0006 on a database that already has data: existing patients get distinct random
+"""Migrations on a database that already has data. 0006: existing patients get distinct random
 unsubscribe keys, existing users session version 0, existing tokens no expiry; and back down.
+0007: the copied patient name goes, and comes back filled on the way down.
 
 SQLite always runs (a temp file); PostgreSQL when TEST_DATABASE_URL names a server, in a database
 of its own named after the suite's (so parallel runs on one server do not meet).
@@ -86,4 +87,49 @@ def test_0006_fills_existing_rows_and_goes_back_down(empty_url):
         assert "expires_at" not in _columns("api_tokens")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM patients")).scalar() == 3
+        db.engine.dispose()
+
+
+def test_0007_drops_the_copied_patient_name_and_its_downgrade_restores_it_filled(empty_url):
+    """0005's copy of the patient's name goes with its triggers; going back down brings both back,
+    with every existing appointment's name filled in and kept up to date again."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0007")
+        assert "patient_name" not in _columns("appointments")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patients (first_name, last_name, reminders_opt_in, unsubscribe_key, "
+                    "created_at, updated_at) VALUES ('Ada', 'Lovelace', true, 'k1', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO practitioners (name, active, working_hours, created_at) "
+                    "VALUES ('Dr A', true, '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO treatments (name, kind, product, duration_minutes, min_interval_days, "
+                    "remind_from, remind_until, reminder_count, active, created_at) VALUES ('T', 'cosmetic', "
+                    "'P', 20, 90, 'P3M', 'P6M', 3, true, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO appointments (patient_id, practitioner_id, treatment_id, starts_at, ends_at, "
+                    "status, created_at, updated_at) VALUES (1, 1, 1, '2027-03-01 09:00:00', "
+                    "'2027-03-01 09:20:00', 'booked', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        downgrade(revision="0006")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT patient_name FROM appointments")).scalar() == "Ada Lovelace"
+            conn.execute(text("UPDATE patients SET last_name = 'King'"))
+            assert conn.execute(text("SELECT patient_name FROM appointments")).scalar() == "Ada King"
+        upgrade(revision="0007")
+        assert "patient_name" not in _columns("appointments")
         db.engine.dispose()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import Appointment, Practitioner, TimeOff
+from scheduler.models import Appointment, Patient, Practitioner, TimeOff, Treatment
 from scheduler.models.appointment import MAX_LENGTH, overlapping
+from scheduler.models.patient import full_name
 
 
 class Booked(NamedTuple):
@@ -28,12 +28,16 @@ class Booked(NamedTuple):
 
 
 class Staff(NamedTuple):
-    """A practitioner as the calendar draws them."""
+    """A practitioner as the calendar draws them (hours as (day, intervals) pairs: hashable)."""
 
     id: int
     name: str
     active: bool
-    hours: slots.WorkingHours
+    hours: tuple[tuple[str, tuple[tuple[time, time], ...]], ...]
+
+    def working_hours(self) -> slots.WorkingHours:
+        """The hours as the slot functions take them."""
+        return {day: list(intervals) for day, intervals in self.hours}
 
 
 class Off(NamedTuple):
@@ -64,8 +68,18 @@ def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int
         .order_by(Practitioner.name, Practitioner.id, TimeOff.starts_at, TimeOff.id)
     )
     appts = (
-        select(Appointment)
-        .options(joinedload(Appointment.patient), joinedload(Appointment.treatment))
+        select(
+            Appointment.id,
+            Appointment.practitioner_id,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Appointment.status,
+            Patient.first_name,
+            Patient.last_name,
+            Treatment.name,
+        )
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .join(Treatment, Treatment.id == Appointment.treatment_id)
         .where(overlapping(start, end))
         .order_by(Appointment.starts_at, Appointment.id)
     )
@@ -75,15 +89,19 @@ def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int
         appts = appts.where(Appointment.practitioner_id.in_(practitioner_ids))
     return Shown(
         tuple(
-            Staff(p.id, p.name, p.active, slots.parse_working_hours(p.working_hours or {}))
+            Staff(p.id, p.name, p.active, _frozen(slots.parse_working_hours(p.working_hours or {})))
             for p in db.session.scalars(people)
         ),
         tuple(Off(t.practitioner_id, t.starts_at, t.ends_at, t.reason) for t in db.session.scalars(offs)),
         tuple(
-            Booked(a.id, a.practitioner_id, a.starts_at, a.ends_at, a.status, a.patient.full_name, a.treatment.name)
-            for a in db.session.scalars(appts)
+            Booked(aid, pid, starts, ends, status, full_name(first, last), treatment)
+            for aid, pid, starts, ends, status, first, last, treatment in db.session.execute(appts)
         ),
     )
+
+
+def _frozen(hours: slots.WorkingHours) -> tuple[tuple[str, tuple[tuple[time, time], ...]], ...]:
+    return tuple((day, tuple(intervals)) for day, intervals in hours.items())
 
 
 def appointments(

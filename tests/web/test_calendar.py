@@ -156,3 +156,42 @@ def test_the_tab_order_follows_the_day(client, clinic, reception):
         column,
     )
     assert times == sorted(times) and "10:00" in times and "15:00" in times and len(times) > 20
+
+
+def test_the_drawn_grid_is_reused_until_anything_it_shows_changes(client, clinic, reception, frozen, monkeypatch):
+    """The grid is laid out once per distinct set of facts; any change to what it shows redraws it."""
+    from sqlalchemy import update
+
+    from scheduler.models import Appointment
+    from scheduler.web.reception import grid
+
+    grid._render.cache_clear()
+    builds = []
+    real_build = grid.build_grid
+    monkeypatch.setattr(grid, "build_grid", lambda *facts: builds.append(facts) or real_build(*facts))
+    a = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 11))
+
+    def look() -> str:
+        return text_of(client.get("/"))
+
+    first = look()
+    assert len(builds) == 1 and "Olivia Smith" in first
+    assert look() == first and len(builds) == 1  # nothing changed: the same grid, not drawn again
+    clinic.olivia.first_name = "Liv"
+    db.session.commit()
+    assert "Liv Smith" in look() and len(builds) == 2
+    clinic.migraine.name = "Headache clinic"
+    db.session.commit()
+    assert "Headache clinic" in look() and len(builds) == 3
+    db.session.execute(update(Appointment).where(Appointment.id == a.id).values(status="cancelled"))
+    db.session.commit()
+    assert "Cancelled" in look() and len(builds) == 4
+    db.session.add(TimeOff(practitioner_id=clinic.hart.id, starts_at=london(TODAY, 15), ends_at=london(TODAY, 16)))
+    db.session.commit()
+    assert "Time off" in look() and len(builds) == 5
+    clinic.mehta.working_hours = {"mon": [["12:00", "13:00"]]}
+    db.session.commit()
+    assert "12:00–13:00" in look() and len(builds) == 6
+    frozen.shift(60)  # the clock matters to the minute (free cells, the now line)
+    look()
+    assert len(builds) == 7

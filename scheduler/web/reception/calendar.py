@@ -69,7 +69,7 @@ def week():
     days = [monday + timedelta(days=i) for i in range(7)]
     start, end = clock.day_bounds(days[0])[0], clock.day_bounds(days[-1])[1]
     (staff,), offs, appts = shown_between(start, end, [practitioner.id])
-    hours = staff.hours
+    hours = staff.working_hours()
     busy_days = {clock.local_date(a.starts_at) for a in appts}
     shown = [d for d in days if hours.get(slots.DAYS[d.weekday()]) or d in busy_days]
     hidden = [d for d in days if d not in shown]

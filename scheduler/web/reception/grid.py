@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from flask import get_template_attribute, url_for
+from flask import get_template_attribute, request, url_for
 from markupsafe import Markup
 
 from scheduler.booking.calendar import Booked, Off, Staff
@@ -30,6 +31,8 @@ MAX_LANES = 3
 DEFAULT_HOURS = (8 * 60, 18 * 60)
 #: document order of items starting on the same track (the stylesheet's z-index does the stacking)
 KIND_ORDER = {"work": 0, "off": 1, "free": 2, "appt": 3, "now": 4}
+#: rendered grids kept per process (a busy day is about 200 KB)
+RENDERED = 24
 
 
 class Cell(NamedTuple):
@@ -137,7 +140,7 @@ def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Seque
     raw = []
     lo, hi = 24 * 60, 0
     for practitioner, day, title, link in cells:
-        hours = practitioner.hours
+        hours = practitioner.working_hours()
         working = slots.working_intervals(day, hours, tz)
         day_start, day_end = clock.day_bounds(day)
         offs_today = [t for t in offs.get(practitioner.id, []) if t.starts_at < day_end and t.ends_at > day_start]
@@ -206,7 +209,29 @@ def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Seque
 
 
 def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence[Off], label: str) -> Markup:
-    """The rendered grid of these columns, appointments and time off."""
-    now = clock.now().replace(second=0, microsecond=0)
+    """The rendered grid of these columns, appointments and time off.
+
+    Laying out and rendering a busy day (20 columns, hundreds of appointments and free cells)
+    costs several times reading it, and reception keeps the day open on several screens: the
+    grid is a pure function of what it shows and of the minute, so a grid is rendered once per
+    distinct set of those and kept (the last RENDERED of them per process). Any change to an
+    appointment, a name, working hours or time off gives new facts and so a fresh grid.
+    """
+    facts = (
+        tuple(cells),
+        tuple(appts),
+        tuple(offs),
+        clock.now().replace(second=0, microsecond=0),
+        label,
+        clock.clinic_tz().key,
+        request.script_root,
+    )
+    return _render(facts)
+
+
+@lru_cache(maxsize=RENDERED)
+def _render(facts: tuple) -> Markup:
+    """Lays out and renders a grid (see calendar_html): a pure function of its facts and the templates."""
+    cells, appts, offs, now, label, _zone, _root = facts
     macro = get_template_attribute("reception/_grid.html", "calendar_grid")
     return Markup(macro(build_grid(cells, appts, offs, now), label))

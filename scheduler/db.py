@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from scheduler.extensions import db
@@ -51,6 +51,11 @@ def after_fork(app) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def ping() -> None:
+    """One trivial statement: raises if the database does not answer."""
+    db.session.execute(text("SELECT 1"))
 
 
 def is_sqlite() -> bool:

@@ -97,3 +97,18 @@ def update(patient_id: int, changes: dict[str, Any], *, actor: User | None) -> P
 def _plain(value: Any) -> Any:
     """A JSON-friendly form of a field value for the audit log."""
     return value.isoformat() if isinstance(value, date) else value
+
+
+def possible_duplicates(
+    first_name: str, last_name: str, date_of_birth: date | None, email: str | None, *, exclude_id: int | None = None
+) -> list[Patient]:
+    """Patients with the same name and date of birth, or the same email (case aside): likely the same person."""
+    same_person = select(Patient).where(
+        func.lower(Patient.first_name) == first_name.lower(),
+        func.lower(Patient.last_name) == last_name.lower(),
+        Patient.date_of_birth == date_of_birth,
+    )
+    found = list(db.session.scalars(same_person.limit(5)))
+    if email:
+        found += db.session.scalars(select(Patient).where(func.lower(Patient.email) == email.lower()).limit(5))
+    return list({p.id: p for p in found if p.id != exclude_id}.values())

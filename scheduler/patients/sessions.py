@@ -100,3 +100,8 @@ def patients_by_lot(lot_number: str) -> list[TreatmentSession]:
         .order_by(TreatmentSession.performed_on, TreatmentSession.id)
     )
     return list(db.session.scalars(stmt))
+
+
+def of_appointment(appointment_id: int) -> TreatmentSession | None:
+    """The session recorded when an appointment was completed, if it was."""
+    return db.session.scalar(select(TreatmentSession).where(TreatmentSession.appointment_id == appointment_id))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from scheduler.db import begin_write
 from scheduler.extensions import db
@@ -68,6 +68,11 @@ def last() -> SweepRun | None:
     """The most recent sweep that finished."""
     stmt = select(SweepRun).where(SweepRun.finished_at.is_not(None)).order_by(SweepRun.started_at.desc()).limit(1)
     return db.session.scalars(stmt).first()
+
+
+def last_started() -> datetime | None:
+    """When the most recent sweep started (finished or not), or None if none ever ran."""
+    return db.session.scalar(select(func.max(SweepRun.started_at)))
 
 
 def recent(limit: int = 20) -> list[SweepRun]:

@@ -12,10 +12,10 @@ from flask import Flask, current_app, render_template, request, session
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from scheduler import reconnect
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
-from scheduler.web import reconnect
 from scheduler.web.api.core import error_response
 
 log = logging.getLogger(__name__)

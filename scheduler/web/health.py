@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
+from scheduler import db as database
 from scheduler.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -20,7 +20,7 @@ def healthz():
 def readyz():
     """The database answers too."""
     try:
-        db.session.execute(text("SELECT 1"))
+        database.ping()
     except Exception:  # any database failure means not ready
         db.session.rollback()
         return jsonify({"status": "database unavailable"}), 503

@@ -6,10 +6,8 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from scheduler.extensions import db
-from scheduler.models.reminder import SweepRun
+from scheduler.reminders import heartbeat
 from scheduler.services import clock
 
 #: a sweep older than this means the scheduler is down (it sweeps every REMINDER_SWEEP_SECONDS)
@@ -22,7 +20,7 @@ SEEN = "scheduler_health_last_sweep"
 
 def last_sweep() -> datetime | None:
     """When the most recent sweep started, or None if none ever ran."""
-    return db.session.scalar(select(func.max(SweepRun.started_at)))
+    return heartbeat.last_started()
 
 
 def scheduler_warning() -> str | None:

@@ -1,4 +1,4 @@
-"""Dropped and unreachable database connections: no 500s, no tracebacks (scheduler.web.reconnect, errors).
+"""Dropped and unreachable database connections: no 500s, no tracebacks (scheduler.reconnect, errors).
 
 PostgreSQL backends are terminated for real (`pg_terminate_backend`), as an operator or a server
 restart would; an unreachable database is a closed port (PostgreSQL) or a file that cannot be

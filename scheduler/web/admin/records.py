@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Response, abort, render_template, request
-from sqlalchemy import select
 
-from scheduler.extensions import db
-from scheduler.models import AuditEvent, TreatmentSession
+from scheduler.models import TreatmentSession
 from scheduler.patients import sessions
-from scheduler.services import clock
+from scheduler.services import audit
 from scheduler.web.admin import bp
 from scheduler.web.csv_export import csv_response
 
@@ -37,20 +35,15 @@ def audit_log():
     since, until = _date_arg("from"), _date_arg("to")
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    stmt = select(AuditEvent)
-    if action:
-        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
-    if actor:
-        stmt = stmt.where(AuditEvent.actor.contains(actor.lower(), autoescape=True))
-    if entity:
-        stmt = stmt.where(AuditEvent.entity_type == entity)
-    if since:
-        stmt = stmt.where(AuditEvent.at >= clock.day_bounds(since)[0])
-    if until:
-        stmt = stmt.where(AuditEvent.at < clock.day_bounds(until + timedelta(days=1))[0])
-    rows = db.session.scalars(
-        stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(PAGE + 1).offset((page_no - 1) * PAGE)
-    ).all()
+    rows = audit.search(
+        action=action,
+        actor=actor,
+        entity=entity,
+        since=since,
+        until=until,
+        limit=PAGE + 1,
+        offset=(page_no - 1) * PAGE,
+    )
     return render_template(
         "admin/audit.html",
         events=rows[:PAGE],

@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from scheduler.booking import availability, operations, visits
 from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
-from scheduler.models import Appointment, TreatmentSession
+from scheduler.models import Appointment
+from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
@@ -35,7 +35,7 @@ def render_appointment(
     complete_form: CompleteForm | None = None,
 ):
     """The appointment page with the actions its status allows."""
-    session = db.session.scalar(select(TreatmentSession).where(TreatmentSession.appointment_id == appt.id))
+    session = sessions.of_appointment(appt.id)
     if complete_form is None:
         complete_form = CompleteForm(formdata=None, product=appt.treatment.product)
     last = patient_view.last_session_of_product(appt.patient_id, appt.treatment.product)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
 from scheduler.catalog import operations as catalog
 from scheduler.domain import text
@@ -36,18 +35,13 @@ def patient_list():
 
 def _possible_duplicates(form: PatientForm, exclude_id: int | None = None) -> list[Patient]:
     """Patients with the same name and date of birth (or the same email) as the form."""
-    stmt = select(Patient).where(
-        func.lower(Patient.first_name) == (form.first_name.data or "").lower(),
-        func.lower(Patient.last_name) == (form.last_name.data or "").lower(),
-        Patient.date_of_birth == form.date_of_birth.data,
+    return patients.possible_duplicates(
+        form.first_name.data or "",
+        form.last_name.data or "",
+        form.date_of_birth.data,
+        form.email.data,
+        exclude_id=exclude_id,
     )
-    found = list(db.session.scalars(stmt.limit(5)))
-    if form.email.data:
-        found += db.session.scalars(
-            select(Patient).where(func.lower(Patient.email) == form.email.data.lower()).limit(5)
-        ).all()
-    unique = {p.id: p for p in found if p.id != exclude_id}
-    return list(unique.values())
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.booking.availability import last_session_of_product, time_off_between
@@ -114,28 +114,41 @@ def _refuse_overlap(*, taken: bool, busy: bool) -> None:
             raise Conflict(message, code=code)
 
 
-def _write_guarded(appt: Appointment, change: Callable[[], None]) -> None:
-    """Makes a booking's change (a new appointment, a new time) inside a savepoint, turning the
-    PostgreSQL overlap constraints into 409s.
+def _write_guarded(change: Callable[[], None]) -> None:
+    """Makes a booking's change (a new appointment, a new time), turning the PostgreSQL overlap
+    constraints into 409s.
 
-    A booking committed by another request since the check makes the constraint refuse this
-    one; the savepoint keeps the caller's transaction usable (a refused new appointment leaves
-    the session, a moved one reads its stored time again). On SQLite the write lock taken
-    before the check makes the check final, and nothing is refused here.
+    A booking committed by another request since the check makes the constraint refuse this one.
+    PostgreSQL has then aborted the transaction, so it is rolled back here before the 409 is
+    raised (the request writes nothing; a caller that goes on starts a new transaction). On SQLite
+    the write lock taken before the check makes the check final, and nothing is refused here.
     """
-    db.session.flush()  # what else is pending goes outside the savepoint
+    change()
     try:
-        with db.session.begin_nested():
-            change()
-            db.session.flush()
+        db.session.flush()
     except IntegrityError as exc:
-        if appt in db.session.new:
-            db.session.expunge(appt)
+        db.session.rollback()
         name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if name in OVERLAP_CONSTRAINTS:
             code, message = OVERLAP_CONSTRAINTS[name]
             raise Conflict(message, code=code) from None
         raise
+
+
+def _booking_rows(patient_id: int, practitioner_id: int, treatment_id: int):
+    """The patient, practitioner and treatment of a booking (one statement), or a 422 naming the
+    first that does not exist."""
+    found = db.session.execute(
+        select(Patient, Practitioner, Treatment)
+        .join_from(Patient, Practitioner, true())  # one row of each: a product of three single rows
+        .join(Treatment, true())
+        .where(Patient.id == patient_id, Practitioner.id == practitioner_id, Treatment.id == treatment_id)
+    ).first()
+    if found is None:
+        _get(Patient, patient_id, "patient_id", "patient")
+        _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
+        _get(Treatment, treatment_id, "treatment_id", "treatment")
+    return found
 
 
 def book(
@@ -149,9 +162,7 @@ def book(
 ) -> Appointment:
     """Books an appointment after checking hours, overlaps and the safety interval."""
     begin_write()
-    patient = _get(Patient, patient_id, "patient_id", "patient")
-    practitioner = _get(Practitioner, practitioner_id, "practitioner_id", "practitioner")
-    treatment = _get(Treatment, treatment_id, "treatment_id", "treatment")
+    patient, practitioner, treatment = _booking_rows(patient_id, practitioner_id, treatment_id)
     overridden = _check_slot(
         actor=actor,
         patient=patient,
@@ -170,7 +181,7 @@ def book(
         override_reason=override_reason if overridden else None,
         booked_by_id=actor.id if actor else None,
     )
-    _write_guarded(appt, lambda: db.session.add(appt))
+    _write_guarded(lambda: db.session.add(appt))
     audit.record(
         "appointment.booked",
         "appointment",
@@ -214,7 +225,7 @@ def reschedule(
         if overridden:
             appt.override_reason = override_reason
 
-    _write_guarded(appt, move)
+    _write_guarded(move)
     audit.record(
         "appointment.rescheduled", "appointment", appt.id, actor, {"from": old.isoformat(), "to": starts_at.isoformat()}
     )

@@ -59,7 +59,7 @@ def test_a_booking_holds_back_the_retreatment_reminders_of_earlier_sessions(rece
 
 def test_the_database_has_the_last_word_on_postgresql(reception_api, world, monkeypatch):
     """The application's overlap check switched off, the slot taken: the exclusion constraint
-    refuses the insert, named as a 409, and the caller's transaction is still usable."""
+    refuses the insert, named as a 409, nothing is written, and the caller can go on."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's exclusion constraints; SQLite's write lock makes the check final")
     book(reception_api, world, tue(9))

@@ -9,8 +9,7 @@ from scheduler.booking.availability import free_slots
 from scheduler.catalog import operations as catalog
 from scheduler.services import clock
 from scheduler.services.errors import Invalid
-from scheduler.web.api.core import endpoint
-from scheduler.web.api.schemas import (
+from scheduler.web.api.appointment_schemas import (
     AppointmentIn,
     AppointmentOut,
     AppointmentQuery,
@@ -21,6 +20,7 @@ from scheduler.web.api.schemas import (
     RescheduleIn,
     SessionOut,
 )
+from scheduler.web.api.core import endpoint
 
 
 @endpoint("GET", "/availability", query=AvailabilityQuery, response=AvailabilityOut, errors=(404,))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from scheduler.patients import records as patients
 from scheduler.patients import sessions
+from scheduler.web.api.appointment_schemas import SessionIn, SessionOut
 from scheduler.web.api.core import endpoint
-from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery, SessionIn, SessionOut
+from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery
 
 
 @endpoint("GET", "/patients", query=PatientQuery, response=PatientOut, many=True)

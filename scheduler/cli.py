@@ -9,10 +9,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from scheduler import jobs, seed
 from scheduler.cli_data import data_cli
 from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import ROLES, User
+from scheduler.reminders import replan_all, sweep
 from scheduler.services.errors import ServiceError
 from scheduler.staff import tokens, users
 
@@ -32,8 +34,6 @@ def fail(message: str) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 def seed_demo(if_empty: bool) -> None:
     """Loads the demo clinic (development only) and prints the demo users' passwords."""
-    from scheduler import seed
-
     if current_app.config["ENV_NAME"] == "production":
         fail("flask seed demo is for development only; set APP_ENV=development")
     # staff made with `flask users create` count as data: the demo users would clash with them
@@ -109,8 +109,6 @@ def reminders_sweep() -> None:
     """One sweep now: sends what is due; prints what it sent, skipped and failed."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from scheduler.reminders import sweep
-
     def echo(o: sweep.Outcome) -> None:
         detail = o.to if o.result == "sent" else o.reason
         click.echo(f"{o.result:<9} #{o.id:<7} {o.kind:<12} patient #{o.patient_id}  {detail or ''}".rstrip())
@@ -133,8 +131,6 @@ def reminders_replan_all() -> None:
     """Rebuilds every reminder plan from the sessions and appointments; prints what it changed."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from scheduler.reminders import replan_all
-
     try:
         counted = replan_all.replan_all()
         db.session.commit()
@@ -151,8 +147,6 @@ def scheduler_run() -> None:
     """Runs the reminder scheduler in the foreground until SIGINT or SIGTERM, then exits cleanly."""
     import signal
     import threading
-
-    from scheduler import jobs
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stop = threading.Event()

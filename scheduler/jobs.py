@@ -28,6 +28,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from scheduler.extensions import db
+from scheduler.reminders import sweep
 from scheduler.reminders.planning import WAKE_FLAG
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,6 @@ _lock = threading.Lock()
 
 def sweep_job(app: Flask, stop: threading.Event | None = None) -> None:
     """One tick: a sweep in its own app context; a database or mail outage is logged, not raised."""
-    from scheduler.extensions import db
-    from scheduler.reminders import sweep
-
     with app.app_context():
         try:
             report = sweep.run(stop=stop)

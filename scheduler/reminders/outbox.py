@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Reminder, Treatment, User
+from scheduler.reminders import compose, mail
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, NotFound
 
@@ -98,8 +99,6 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
 
     Returns the message and where it came from ("outbox" or "preview"); raises what building raises.
     """
-    from scheduler.reminders import compose, mail
-
     stored = mail.read_outbox(reminder.message_id)
     if stored is not None:
         return stored, "outbox"
@@ -121,8 +120,6 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
 
 def shown(reminder: Reminder) -> dict[str, Any]:
     """What the outbox page shows of a reminder's email: its source and parts, or why it cannot be built."""
-    from scheduler.reminders import compose
-
     try:
         msg, source = message_for(reminder)
         return {"source": source, "problem": None, **parts(msg)}

@@ -8,6 +8,7 @@ from scheduler.catalog import operations as catalog
 from scheduler.domain import text
 from scheduler.extensions import db
 from scheduler.models import Patient
+from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import records as patients
 from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
@@ -159,8 +160,6 @@ def _refused_text(values: dict[str, str]) -> str | None:
 @bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
 def patient_interval(patient_id: int, treatment_id: int):
     """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
-    from scheduler.patients import intervals as patient_intervals
-
     _load(patient_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")

@@ -1,5 +1,5 @@
 """Bad input to the pages is a 4xx with a clear message, never a 500 and never a partial write:
-ids outside the id columns' range."""
+NUL in search and filter texts, ids outside the id columns' range, and out-of-range dates."""
 
 from __future__ import annotations
 
@@ -51,3 +51,50 @@ def test_api_ids_outside_the_range_are_json_404s(client, clinic, reception_api):
     for bad_id in BAD_IDS:
         resp = reception_api.get(f"/patients/{bad_id}")
         assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("/patients?q=%00", "The search cannot contain control characters"),
+        ("/patients?q=Smith%00", "The search cannot contain control characters"),
+        ("/book?q=%00", "The search cannot contain control characters"),
+        ("/admin/audit?actor=%00", "The actor cannot contain control characters"),
+        ("/admin/audit?action=booking%00", "The action cannot contain control characters"),
+        ("/admin/audit?entity=%00", "The entity cannot contain control characters"),
+        ("/admin/lots?lot=%00", "The lot number cannot contain control characters"),
+        ("/admin/lots?lot=A1%0D%0AB&format=csv", "The lot number cannot contain control characters"),
+    ],
+)
+def test_control_characters_in_search_texts_are_400(client, clinic, admin, path, message):
+    resp = client.get(path)
+    assert resp.status_code == 400 and message in text_of(resp)
+
+
+def test_a_booking_post_with_nul_in_the_search_is_400_and_books_nothing(client, clinic, admin):
+    before = counts()
+    resp = post_form(client, "/book", {"q": "\x00", "slot": "x"}, page="/book")
+    assert resp.status_code == 400 and "The search cannot contain control characters" in text_of(resp)
+    assert counts() == before
+
+
+def test_searches_still_work_around_the_check(client, clinic, reception):
+    assert "Olivia Smith" in text_of(client.get("/patients?q=%20olivia%20"))
+    assert client.get("/admin/lots?lot=%20").status_code == 403  # receptionist: the admin check comes first
+
+
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("to=9999-12-31", "to must be a date between the years 1900 and 2200"),
+        ("from=0001-01-01", "from must be a date between the years 1900 and 2200"),
+        ("from=2027-13-01", "from must be a date (YYYY-MM-DD)"),
+    ],
+)
+def test_audit_dates_out_of_range_are_400(client, clinic, admin, query, message):
+    resp = client.get(f"/admin/audit?{query}")
+    assert resp.status_code == 400 and message in text_of(resp)
+
+
+def test_audit_dates_at_the_bounds_work(client, clinic, admin):
+    assert client.get("/admin/audit?from=1900-01-01&to=2200-12-31").status_code == 200

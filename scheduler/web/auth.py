@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from scheduler.extensions import db
 from scheduler.services import audit, clock, users
+from scheduler.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -24,22 +24,13 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=512)])
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site is a safe place to go after signing in."""
-    if not target:
-        return url_for("reception.day")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("reception.day")
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Shows and handles the sign-in form."""
     if current_user.is_authenticated:
         return redirect(url_for("reception.day"))
     form = LoginForm()
+    target = safe_next(request.args.get("next"))  # before anything is written
     status = 200
     if form.validate_on_submit():
         user = users.find_by_email(form.email.data)
@@ -54,7 +45,7 @@ def login():
             audit.record("user.signed_in", "user", user.id, user)
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(target)
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:

@@ -1,11 +1,14 @@
 """Bad input to the pages is a 4xx with a clear message, never a 500 and never a partial write:
-NUL in search and filter texts, ids outside the id columns' range, and out-of-range dates."""
+NUL in search and filter texts, ids outside the id columns' range, out-of-range dates, and
+redirect targets with CR/LF."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import counts, post_form, text_of
+from scheduler.web.redirects import safe_next
+from tests.conftest import PASSWORD, csrf_from, london
+from tests.web.conftest import TODAY, counts, fresh, make_appointment, post_form, text_of
 
 #: one path per family of pages with an id in it, as a template for str.format(id=...)
 ID_PATHS = [
@@ -98,3 +101,60 @@ def test_audit_dates_out_of_range_are_400(client, clinic, admin, query, message)
 
 def test_audit_dates_at_the_bounds_work(client, clinic, admin):
     assert client.get("/admin/audit?from=1900-01-01&to=2200-12-31").status_code == 200
+
+
+CRLF_NEXT = "/patients\r\nSet-Cookie: stolen=1"
+
+
+def test_sign_in_with_crlf_in_next_goes_to_the_calendar(client, make_user):
+    user = make_user("receptionist")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    resp = client.post("/login?next=/%0D%0ASet-Cookie:%20stolen=1", data=form)
+    assert resp.status_code == 302 and resp.headers["Location"] in ("/", "/calendar")
+    assert "stolen" not in str(resp.headers)
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("action,status", [("no-show", "no_show"), ("check-in", "checked_in")])
+def test_an_unsafe_next_after_an_action_falls_back_to_the_appointment(client, clinic, reception, action, status):
+    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 10))
+    resp = post_form(client, f"/appointments/{appt.id}/{action}", {"next": CRLF_NEXT}, page=f"/appointments/{appt.id}")
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/appointments/{appt.id}"
+    assert fresh(appt).status == status
+
+
+def test_an_unsafe_next_after_a_cancel_falls_back_to_the_appointment(client, clinic, reception):
+    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 10))
+    resp = post_form(
+        client, f"/appointments/{appt.id}/cancel", {"reason": "ill", "next": CRLF_NEXT}, page=f"/appointments/{appt.id}"
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/appointments/{appt.id}"
+    assert fresh(appt).status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        None,
+        "",
+        "patients",
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/patients\r\nX-Injected: 1",
+        "/patients\x00",
+        "/patients\t",
+        "/a b",
+        "/zoë",
+        "/" + "x" * 2001,
+    ],
+)
+def test_safe_next_refuses_anything_but_a_plain_path_here(candidate):
+    assert safe_next(candidate, "/fallback") == "/fallback"
+
+
+@pytest.mark.parametrize("candidate", ["/", "/patients/7", "/calendar?date=2027-03-01&x=%0D%0A", "/a:b"])
+def test_safe_next_keeps_plain_paths(candidate):
+    assert safe_next(candidate, "/fallback") == candidate

@@ -18,17 +18,17 @@ from tests.web.fuzz_world import HOSTILE, HOSTILE_IDS
 
 #: where a view reads query arguments: request.args.get("x"), id_arg("x"), text_arg("x") ...
 READS = re.compile(r'(?:args|source)\.get\(\s*"(\w+)"|(?:_arg|_choice|number)\(\s*"(\w+)"')
-#: what a person types into an empty box of each input type, so that a hostile value in one box is the only problem
+#: what a person types into the empty boxes of each input type, in turn (a period's start, then its end)
 TYPED = {
-    "text": "Fuzz",
-    "search": "Fuzz",
-    "textarea": "Fuzz",
-    "email": "fuzz.typed@example.com",
-    "tel": "07700 900999",
-    "password": "correct horse battery staple",
-    "number": "10",
-    "date": "2027-03-01",
-    "datetime-local": "2027-03-02T12:00",
+    "text": ["Fuzz"],
+    "search": ["Fuzz"],
+    "textarea": ["Fuzz"],
+    "email": ["fuzz.typed@example.com"],
+    "tel": ["07700 900999"],
+    "password": ["correct horse battery staple"],
+    "number": ["10"],
+    "date": ["2027-03-01"],
+    "datetime-local": ["2027-03-02T12:00", "2027-03-02T13:00"],
 }
 
 
@@ -53,9 +53,11 @@ class Form:
 
     def filled(self) -> dict[str, str]:
         """What it sends once a person has typed something plausible into every empty box."""
-        return self.fields | {
-            n: TYPED[self.kinds[n]] for n in self.names if not self.fields.get(n) and self.kinds[n] in TYPED
-        }
+        typed, turns = dict(self.fields), {kind: itertools.cycle(values) for kind, values in TYPED.items()}
+        for name in self.names:
+            if not typed.get(name) and self.kinds[name] in TYPED:
+                typed[name] = next(turns[self.kinds[name]])
+        return typed
 
 
 class PageParser(HTMLParser):
@@ -83,7 +85,7 @@ class PageParser(HTMLParser):
         elif tag == "input":
             self._input(a)
         elif tag == "button":
-            self.form.add(a["name"], None)
+            self.form.add(a["name"], None, "button")
         elif tag == "select":
             self.select = (a["name"], [])
             self.form.add(a["name"], None, "select")
@@ -94,7 +96,7 @@ class PageParser(HTMLParser):
     def _input(self, a: dict[str, str]) -> None:
         kind, name, value = a.get("type", "text").lower(), a["name"], a.get("value", "")
         if kind in ("submit", "button", "image", "reset", "file"):
-            self.form.add(name, None)
+            self.form.add(name, None, "button")
         elif kind in ("checkbox", "radio"):
             self.form.add(name, (value or "on") if "checked" in a else None)
             if kind == "radio":

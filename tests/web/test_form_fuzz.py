@@ -95,9 +95,9 @@ def fuzz_forms(clinic: FuzzedClinic, site: fuzz_site.Site, only: set[str] | None
     """Every hostile value in every control of every POST form, with a valid CSRF token: (findings, requests)."""
     findings, sent = [], 0
     for key in sorted(k for k in site.forms if only is None or k[0] in only):
-        form = site.forms[key]
-        typed = form.filled()
-        for name in (n for n in form.names if n != "csrf_token"):
+        form, names = site.forms[key], [n for n in site.forms[key].names if n != "csrf_token"]
+        typed = _baseline(clinic, form) if names else {}
+        for name in names:
             for label, value in hostile_values(form.kinds[name]).items():
                 resp = clinic.client.post(form.action, data=typed | {name: value, "csrf_token": clinic.token})
                 sent += 1
@@ -106,6 +106,15 @@ def fuzz_forms(clinic: FuzzedClinic, site: fuzz_site.Site, only: set[str] | None
                 if resp.status_code < 400:
                     clinic.reset()
     return findings, sent
+
+
+def _baseline(clinic: FuzzedClinic, form: fuzz_site.Form) -> dict[str, str]:
+    """The form with its empty boxes typed in when the page accepts that, else as rendered, so that the
+    hostile value is the only thing wrong with what is sent."""
+    typed = form.filled()
+    resp = clinic.client.post(form.action, data=typed | {"csrf_token": clinic.token})
+    clinic.reset()
+    return typed if resp.status_code < 400 else form.fields
 
 
 def _page_endpoints(app, method: str) -> set[str]:

@@ -96,7 +96,7 @@ def fuzz_forms(clinic: FuzzedClinic, site: fuzz_site.Site, only: set[str] | None
     findings, sent = [], 0
     for key in sorted(k for k in site.forms if only is None or k[0] in only):
         form, names = site.forms[key], [n for n in site.forms[key].names if n != "csrf_token"]
-        typed = _baseline(clinic, form) if names else {}
+        typed = _baseline(clinic, form, findings) if names else {}
         for name in names:
             for label, value in hostile_values(form.kinds[name]).items():
                 resp = clinic.client.post(form.action, data=typed | {name: value, "csrf_token": clinic.token})
@@ -108,17 +108,19 @@ def fuzz_forms(clinic: FuzzedClinic, site: fuzz_site.Site, only: set[str] | None
     return findings, sent
 
 
-def _baseline(clinic: FuzzedClinic, form: fuzz_site.Form) -> dict[str, str]:
+def _baseline(clinic: FuzzedClinic, form: fuzz_site.Form, findings: list) -> dict[str, str]:
     """The form with its empty boxes typed in when the page accepts that, else as rendered, so that the
     hostile value is the only thing wrong with what is sent."""
     typed = form.filled()
     resp = clinic.client.post(form.action, data=typed | {"csrf_token": clinic.token})
     clinic.reset()
+    if resp.status_code >= 500:
+        findings.append(Finding("POST", form.action, "every empty box", "typed in", resp.status_code))
     return typed if resp.status_code < 400 else form.fields
 
 
 def _page_endpoints(app, method: str) -> set[str]:
-    """The endpoints of the pages answering `method` (not the API's, not static files, not signing in)."""
+    """The endpoints of the pages answering `method` (not the API's, not static files)."""
     rules = app.url_map.iter_rules()
     return {r.endpoint for r in rules if method in r.methods and not r.endpoint.startswith(("api.", "static"))}
 

@@ -83,7 +83,7 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
         "user_id": [staff.id, retired.id],
         "token_id": [token_id],
         "time_off_id": [off.id],
-        "token": [unsubscribe.make_token(olivia.id)],
+        "token": [unsubscribe.make_token(olivia)],
         "action": ["check-in", "no-show"],
     }
 

@@ -67,9 +67,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mounts the pages and the API."""
-    from scheduler.web import admin, api, auth, health, public, reception
+    """Mounts the pages and the API (`<int:...>` in their paths only matches ids in the columns' range)."""
+    from scheduler.web import admin, api, auth, converters, health, public, reception
 
+    converters.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(reception.bp)

@@ -37,7 +37,7 @@ TYPED: dict[type[Base], tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     User: ("user", ("email", "name"), ()),
 }
 
-#: text columns no one types: codes and statuses, hashes and tokens, what the app writes itself
+#: text columns no one types: codes and statuses, hashes, tokens and keys, what the app writes itself
 #: (reminder reasons, sweep notes), the appointment's copy of the patient's name (the database
 #: keeps it from the patient's), and the audit log, which is never rewritten
 NOT_TYPED = frozenset(
@@ -45,6 +45,7 @@ NOT_TYPED = frozenset(
         "treatments.kind",
         "users.role",
         "users.password_hash",
+        "patients.unsubscribe_key",
         "api_tokens.token_hash",
         "api_tokens.prefix",
         "appointments.patient_name",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,6 +11,7 @@ from wtforms.validators import DataRequired, Email, Length
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.staff import signin, users
+from scheduler.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -24,28 +23,19 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=512)])
 
 
-def safe_next(target: str | None) -> str:
-    """Only a path on this site is a safe place to go after signing in."""
-    if not target:
-        return url_for("reception.day")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("reception.day")
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Shows and handles the sign-in form."""
     if current_user.is_authenticated:
         return redirect(url_for("reception.day"))
     form = LoginForm()
+    target = safe_next(request.args.get("next"))  # before anything is written
     status = 200
     if form.validate_on_submit():
         outcome = signin.attempt(form.email.data, form.password.data)
         if outcome.user is not None:
             login_user(outcome.user)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(target)
         if outcome.locked_until is not None:
             minutes = max(1, int((outcome.locked_until - clock.now()).total_seconds() // 60) + 1)
             flash(f"Too many failed sign-ins. This account is locked for {minutes} more minute(s).", "error")

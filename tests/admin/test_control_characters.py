@@ -66,9 +66,11 @@ def test_time_off_with_a_control_character_in_its_reason_is_not_added(client, si
         sign_in("admin")
         data = {"starts": "2027-03-02T09:00", "ends": "2027-03-02T13:00", "reason": "training\r\nday"}
         resp = _post(client, f"{page}/time-off", data, page=page)
-        assert resp.status_code == 302
-        shown = text_of(client.get(resp.headers["Location"]))
+        assert resp.status_code == 400
+        shown = text_of(resp)
         assert "Reason must be on one line, without control characters (found U+000D)." in shown
+        assert "The time off was not added" in shown and prac.name in shown
         assert _count(TimeOff) == 0
         resp = _post(client, f"{page}/time-off", data | {"reason": "training day"}, page=page)
+        assert resp.status_code == 302
         assert _count(TimeOff) == 1

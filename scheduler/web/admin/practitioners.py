@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import BooleanField, DateTimeLocalField, EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
 from scheduler.catalog import operations as catalog
 from scheduler.catalog import timeoff
+from scheduler.domain import wallclock
 from scheduler.domain.slots import DAYS
 from scheduler.extensions import db
 from scheduler.services import clock
@@ -19,6 +18,8 @@ from scheduler.web.admin import bp
 from scheduler.web.admin.forms import ActionForm
 from scheduler.web.plain_text import PlainTextForm
 
+#: what a datetime-local input sends
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
 
 
@@ -30,11 +31,27 @@ class PractitionerForm(PlainTextForm):
     active = BooleanField("Taking bookings", default=True)
 
 
+class ClinicTime:
+    """A local date and time in 2000..2100 that happens exactly once in the clinic's time zone."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        if not 2000 <= field.data.year <= 2100:
+            raise StopValidation("Enter a year between 2000 and 2100.")
+        try:
+            wallclock.to_instant(field.data, clock.clinic_tz())
+        except wallclock.NotAnInstant as exc:
+            raise StopValidation(str(exc)) from None
+
+
 class TimeOffForm(PlainTextForm):
     """A period of leave, in local clinic time."""
 
-    starts = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    ends = DateTimeLocalField("Until", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    starts = DateTimeLocalField(
+        "From", format=LOCAL_FORMAT, validators=[InputRequired("Give the start."), ClinicTime()]
+    )
+    ends = DateTimeLocalField("Until", format=LOCAL_FORMAT, validators=[InputRequired("Give the end."), ClinicTime()])
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
 
 
@@ -106,36 +123,47 @@ def practitioner_edit(practitioner_id: int | None = None):
                 status = exc.status
     elif request.method == "POST":
         status = 400
+    return _edit_page(existing, form, hours_text, status)
+
+
+def _edit_page(existing, form: PractitionerForm, hours_text: dict[str, str], status: int, **time_off):
+    """The practitioner page; `time_off` may carry the posted time-off form and its error."""
+    time_off.setdefault("time_off_form", TimeOffForm(formdata=None))
     return render_template(
         "admin/practitioner_edit.html",
         form=form,
         practitioner=existing,
         hours_text=hours_text,
         day_names=DAY_NAMES,
-        time_off_form=TimeOffForm(),
         action=ActionForm(),
+        **time_off,
     ), status
 
 
 @bp.post("/practitioners/<int:practitioner_id>/time-off")
 def time_off_add(practitioner_id: int):
-    """Adds time off in local clinic time."""
+    """Adds time off in local clinic time; a refusal is shown on the practitioner's page."""
+    practitioner = catalog.get_practitioner(practitioner_id)
     form = TimeOffForm()
-    if form.validate_on_submit():
-        tz = clock.clinic_tz()
-        starts = _aware(form.starts.data, tz)
-        ends = _aware(form.ends.data, tz)
-        try:
-            timeoff.add(practitioner_id, starts, ends, form.reason.data or "", actor=current_user)
-            db.session.commit()
-            flash("Time off added.", "info")
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-    else:
-        reason_errors = form.reason.errors
-        flash(reason_errors[0] if reason_errors else "Give both the start and the end of the time off.", "error")
+    if not form.validate_on_submit():
+        return _time_off_refused(practitioner, form, 400, "The time off was not added; see the marked fields.")
+    tz = clock.clinic_tz()
+    starts, ends = wallclock.to_instant(form.starts.data, tz), wallclock.to_instant(form.ends.data, tz)
+    try:
+        timeoff.add(practitioner.id, starts, ends, form.reason.data or "", actor=current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _time_off_refused(catalog.get_practitioner(practitioner_id), form, exc.status, exc.message)
+    db.session.commit()
+    flash("Time off added.", "info")
     return redirect(url_for("admin.practitioner_edit", practitioner_id=practitioner_id))
+
+
+def _time_off_refused(practitioner, form: TimeOffForm, status: int, message: str):
+    """The practitioner page again, with the posted time off and why it was refused."""
+    page_form = PractitionerForm(formdata=None, obj=practitioner)
+    hours_text = _hours_text(practitioner.working_hours)
+    return _edit_page(practitioner, page_form, hours_text, status, time_off_form=form, time_off_error=message)
 
 
 @bp.post("/time-off/<int:time_off_id>/delete")
@@ -153,8 +181,3 @@ def time_off_remove(time_off_id: int):
     if practitioner_id:
         return redirect(url_for("admin.practitioner_edit", practitioner_id=practitioner_id))
     return redirect(url_for("admin.practitioners"))
-
-
-def _aware(local: datetime, tz) -> datetime:
-    """A local wall-clock time from a form as a UTC instant."""
-    return local.replace(tzinfo=tz).astimezone(clock.UTC)

@@ -10,28 +10,30 @@ from scheduler.models import TreatmentSession
 from scheduler.patients import sessions
 from scheduler.services import audit
 from scheduler.web.admin import bp
+from scheduler.web.args import text_arg
 from scheduler.web.csv_export import csv_response
 
 PAGE = 100
 
 
 def _date_arg(name: str) -> date | None:
-    """An optional YYYY-MM-DD query argument; a bad one is a 400."""
+    """An optional YYYY-MM-DD query argument between the years 1900 and 2200; anything else is a 400."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"{name} must be a date (YYYY-MM-DD).")
+    if not 1900 <= day.year <= 2200:
+        abort(400, description=f"{name} must be a date between the years 1900 and 2200.")
+    return day
 
 
 @bp.get("/audit")
 def audit_log():
     """The audit log, newest first, filtered by action, actor, entity and dates."""
-    action = request.args.get("action", "").strip()[:60]
-    actor = request.args.get("actor", "").strip()[:254]
-    entity = request.args.get("entity", "").strip()[:40]
+    action, actor, entity = text_arg("action", 60), text_arg("actor", 254), text_arg("entity", 40)
     since, until = _date_arg("from"), _date_arg("to")
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
@@ -62,7 +64,7 @@ def audit_log():
 @bp.get("/lots")
 def lots():
     """Every patient who received a lot, with dates and units; ?format=csv downloads it."""
-    lot = request.args.get("lot", "").strip()[:64]
+    lot = text_arg("lot", 64, label="lot number")
     found: list[TreatmentSession] = []
     if lot:
         found = sessions.patients_by_lot(lot)

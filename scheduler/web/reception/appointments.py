@@ -17,7 +17,8 @@ from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.forms import ActionForm, CancelForm, CompleteForm, RescheduleForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp
-from scheduler.web.reception.common import actor, redirect_target, show_service_error
+from scheduler.web.reception.common import actor, show_service_error
+from scheduler.web.redirects import safe_next
 
 #: the status changes made by a bare button, with what the flash message says
 SIMPLE_ACTIONS = {"check-in": ("checked_in", "checked in"), "no-show": ("no_show", "marked as a no-show")}
@@ -79,16 +80,16 @@ def appointment_action(appointment_id: int, action: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400, description="The form was not accepted; reload the page and try again.")
-    target, done = SIMPLE_ACTIONS[action]
+    new_status, done = SIMPLE_ACTIONS[action]
+    target = safe_next(form.next.data, url_for("reception.appointment", appointment_id=appt.id))
     try:
-        visits.change_status(appt.id, target, actor=actor())
+        visits.change_status(appt.id, new_status, actor=actor())
     except ServiceError as exc:
         status = show_service_error(None, exc)
         return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message))
     db.session.commit()
     flash(f"{appt.patient.full_name} {done}.", "success")
-    default = url_for("reception.appointment", appointment_id=appt.id)
-    return redirect(redirect_target(form.next.data, default))
+    return redirect(target)
 
 
 @bp.post("/appointments/<int:appointment_id>/cancel")
@@ -98,6 +99,7 @@ def appointment_cancel(appointment_id: int):
     form = CancelForm()
     if not form.validate_on_submit():
         return render_appointment(appt, status=400, error="Say why the appointment is cancelled.", cancel_form=form)
+    target = safe_next(form.next.data, url_for("reception.appointment", appointment_id=appt.id))
     try:
         visits.change_status(appt.id, "cancelled", actor=actor(), reason=form.reason.data)
     except ServiceError as exc:
@@ -105,8 +107,7 @@ def appointment_cancel(appointment_id: int):
         return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message), cancel_form=form)
     db.session.commit()
     flash(f"Cancelled {appt.patient.full_name}'s appointment.", "success")
-    default = url_for("reception.appointment", appointment_id=appt.id)
-    return redirect(redirect_target(form.next.data, default))
+    return redirect(target)
 
 
 @bp.post("/appointments/<int:appointment_id>/complete")

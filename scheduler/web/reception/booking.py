@@ -22,6 +22,7 @@ from scheduler.patients import records as patients
 from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
+from scheduler.web.args import text_arg
 from scheduler.web.forms import BookForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import id_arg, show_service_error
@@ -59,7 +60,8 @@ class Choice:
 
 
 def _chosen(source) -> Choice:
-    """Reads the choices from request.args (GET) or request.form (POST), ignoring bad values."""
+    """Reads the choices from request.args (GET) or request.form (POST), ignoring bad values (a search text
+    with a control character is a 400)."""
     pid, tid, prid = id_arg("patient_id", source), id_arg("treatment_id", source), id_arg("practitioner_id", source)
     patient = db.session.get(Patient, pid) if pid else None
     treatment = db.session.get(Treatment, tid) if tid else None
@@ -72,7 +74,7 @@ def _chosen(source) -> Choice:
         practitioner = None
     day = as_date(source.get("date")) or clock.today()
     time_text = (source.get("time") or "").strip()[:5]
-    return Choice(patient, treatment, practitioner, day, time_text, (source.get("q") or "").strip()[:100])
+    return Choice(patient, treatment, practitioner, day, time_text, text_arg("q", 100, source, label="search"))
 
 
 def _usual_treatment(patient: Patient) -> Treatment | None:

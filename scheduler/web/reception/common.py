@@ -1,4 +1,4 @@
-"""Helpers shared by the reception pages: query arguments, safe redirects, service errors."""
+"""Shared by the reception pages: query arguments and service errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
-from scheduler.web.auth import safe_next
 
 
 def actor():
@@ -41,14 +40,6 @@ def id_arg(name: str, source=None) -> int | None:
     if raw.isdigit() and 0 < int(raw) < 2**31:
         return int(raw)
     return None
-
-
-def redirect_target(candidate: str | None, default: str) -> str:
-    """`candidate` when it is a path on this site, else `default` (never an open redirect)."""
-    if not candidate:
-        return default
-    target = safe_next(candidate)
-    return target if target == candidate else default
 
 
 def show_service_error(form: FlaskForm | None, exc: ServiceError, fields: dict[str, str] | None = None) -> int:

@@ -14,6 +14,7 @@ from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
+from scheduler.web.args import text_arg
 from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import actor, show_service_error
@@ -27,7 +28,7 @@ _load = patients.get  # a NotFound renders the app's 404 page
 @bp.get("/patients")
 def patient_list():
     """Finds patients by name, email, phone or date of birth (?q=)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = text_arg("q", 100, label="search")
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     rows = patients.search(q, limit=PAGE + 1, offset=(page_no - 1) * PAGE)

@@ -38,8 +38,7 @@ TYPED: dict[type[Base], tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 #: text columns no one types: codes and statuses, hashes, tokens and keys, what the app writes itself
-#: (reminder reasons, sweep notes), the appointment's copy of the patient's name (the database
-#: keeps it from the patient's), and the audit log, which is never rewritten
+#: (reminder reasons, sweep notes), and the audit log, which is never rewritten
 NOT_TYPED = frozenset(
     {
         "treatments.kind",
@@ -48,7 +47,6 @@ NOT_TYPED = frozenset(
         "patients.unsubscribe_key",
         "api_tokens.token_hash",
         "api_tokens.prefix",
-        "appointments.patient_name",
         "appointments.status",
         "audit_events.actor",
         "audit_events.action",

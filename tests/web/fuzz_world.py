@@ -12,7 +12,7 @@ from scheduler.models import ApiToken, Appointment, Base, Reminder, TimeOff
 from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import sessions
 from scheduler.reminders import planning, unsubscribe
-from scheduler.staff import users
+from scheduler.staff import tokens, users
 from tests.conftest import COSMETIC, PASSWORD, TODAY, TUESDAY, london
 
 #: what goes into every query argument, form field and path segment, by a short name for reports
@@ -60,7 +60,7 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
     staff = users.create("fuzz.reception@example.com", "receptionist", PASSWORD, name="Rec", actor_label="fuzz")
     retired = users.create("fuzz.retired@example.com", "receptionist", PASSWORD, name="Old", actor_label="fuzz")
     retired.active = False
-    users.issue_token(staff, actor_label="fuzz")
+    tokens.issue_token(staff, actor_label="fuzz")
     db.session.commit()  # each service below opens its own write transaction
     sessions.record_past(
         olivia.id, actor=None, treatment_id=migraine.id, performed_on=TODAY - timedelta(days=100), lot_number="Fuzz"

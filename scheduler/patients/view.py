@@ -13,6 +13,7 @@ from scheduler.domain import safety
 from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, Treatment, TreatmentSession
+from scheduler.patients import intervals
 from scheduler.reminders import planning
 from scheduler.services import clock
 
@@ -84,10 +85,11 @@ def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]
         latest.setdefault(s.treatment_id, s)
     upcoming, _ = appointments(patient_id)
     reminders = _reminders_by_session(patient_id, [s.id for s in latest.values()])
+    windows = intervals.for_patient(patient_id)  # a clinician's window for this patient, by treatment
     result = []
     for treatment_id, last in latest.items():
         treatment = last.treatment
-        own = planning.own_window(patient_id, treatment_id)  # a clinician's window for this patient, if any
+        own = windows.get(treatment_id)
         window = retreatment_window(last.performed_on, planning.intervals(treatment, own))
         booked = next((a for a in upcoming if a.treatment_id == treatment_id), None)
         last_of_product = availability.last_session_of_product(patient_id, treatment.product, date.max)

@@ -3,7 +3,8 @@
 A confirmation goes at booking and at each reschedule; a pre-visit reminder PRE_VISIT_HOURS
 before the start, none for a booking made later than that, re-dated when the appointment moves
 (a new one when the old one already went); both end with the appointment (cancelled, missed,
-checked in, completed) or an opt-out.
+checked in, completed) or when the patient asked for no emails (`refused`, the reason from
+scheduler.domain.consent; None when the email may go).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from scheduler.domain.plan import Planned
-from scheduler.domain.reconcile import OPTED_OUT, Change, Create, Ops, Row, moved
+from scheduler.domain.reconcile import Change, Create, Ops, Row, moved
 
 STATUS_REASONS = {
     "cancelled": "the appointment was cancelled",
@@ -22,7 +23,7 @@ STATUS_REASONS = {
 }
 
 
-def diff_confirmations(rows: Sequence[Row], plan: Planned | None, status: str, opted_in: bool) -> Ops:
+def diff_confirmations(rows: Sequence[Row], plan: Planned | None, status: str, refused: str | None) -> Ops:
     """Confirmations of one appointment: a new one when asked (booked, moved), older pending ones end."""
     ops: Ops = []
     for row in rows:
@@ -30,24 +31,24 @@ def diff_confirmations(rows: Sequence[Row], plan: Planned | None, status: str, o
             continue
         if status != "booked":
             ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", STATUS_REASONS.get(status, status)))
-        elif not opted_in:
-            ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", OPTED_OUT))
+        elif refused:
+            ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", refused))
         elif plan is not None:
             ops.append(Change(row.id, row.due_at, row.expires_at, "cancelled", "superseded: the appointment was moved"))
     if plan is not None and status == "booked":
-        if opted_in:
-            ops.append(Create(plan.seq, plan.due_at, plan.expires_at))
+        if refused:
+            ops.append(Create(plan.seq, plan.due_at, plan.expires_at, "cancelled", refused))
         else:
-            ops.append(Create(plan.seq, plan.due_at, plan.expires_at, "cancelled", OPTED_OUT))
+            ops.append(Create(plan.seq, plan.due_at, plan.expires_at))
     return ops
 
 
-def diff_pre_visit(rows: Sequence[Row], plan: Planned, status: str, opted_in: bool, now: datetime) -> Ops:
+def diff_pre_visit(rows: Sequence[Row], plan: Planned, status: str, refused: str | None, now: datetime) -> Ops:
     """The pre-visit reminder of one appointment: none inside its lead time, re-dated when moved."""
     current = max(rows, key=lambda r: r.seq, default=None)
-    if status != "booked" or not opted_in:
+    if status != "booked" or refused:
         if current is not None and current.status == "pending":
-            reason = STATUS_REASONS.get(status, status) if status != "booked" else OPTED_OUT
+            reason = STATUS_REASONS.get(status, status) if status != "booked" else refused
             return [Change(current.id, current.due_at, current.expires_at, "cancelled", reason)]
         return []
     if current is None:

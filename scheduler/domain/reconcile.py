@@ -4,8 +4,8 @@
 
 A re-treatment track (the reminders after one session) ends when a later session of that
 treatment is recorded (for good), or while the patient holds a booking of that treatment after
-the session or has opted out (until that changes: then the track's reminders come back, except
-those that would now go out late). docs/rules.md rule 3.
+the session or has not agreed to it (scheduler.domain.consent), until that changes: then the
+track's reminders come back, except those that would now go out late. docs/rules.md rule 3.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from scheduler.domain.plan import Planned
 HOLDING = ("booked", "checked_in")
 #: statuses the plan never touches again
 SETTLED = ("sending", "sent", "skipped", "failed")
-OPTED_OUT = "the patient opted out of reminders"
 ADDED_LATE = "added to the plan after its date"
 DROPPED = "no longer in the plan"
 
@@ -96,9 +95,12 @@ def later_session(session: SessionFact, others: Iterable[SessionFact]) -> Sessio
 
 
 def track_end(
-    session: SessionFact, sessions: Sequence[SessionFact], bookings: Sequence[BookingFact], opted_in: bool
+    session: SessionFact, sessions: Sequence[SessionFact], bookings: Sequence[BookingFact], refused: str | None
 ) -> End | None:
-    """Rule 3: why the re-treatment track of a session is closed, or None while it is open."""
+    """Rule 3: why the re-treatment track of a session is closed, or None while it is open.
+
+    `refused`: why the patient may not get these reminders (scheduler.domain.consent), or None.
+    """
     newer = later_session(session, sessions)
     if newer is not None:
         return End(f"a later session (#{newer.id} on {newer.performed_on.isoformat()}) was recorded", False)
@@ -112,18 +114,18 @@ def track_end(
     )
     if held:
         return End(f"the patient booked again (appointment #{held[0].id} on {held[0].starts_on.isoformat()})", True)
-    if not opted_in:
-        return End(OPTED_OUT, True)
+    if refused:
+        return End(refused, True)
     return None
 
 
-def follow_up_end(session: SessionFact, sessions: Sequence[SessionFact], opted_in: bool) -> End | None:
-    """Why the follow-up after a session is not wanted, or None while it is."""
+def follow_up_end(session: SessionFact, sessions: Sequence[SessionFact], refused: str | None) -> End | None:
+    """Why the follow-up after a session is not wanted (or may not be sent), or None while it is."""
     newer = later_session(session, sessions)
     if newer is not None:
         return End(f"a later session (#{newer.id} on {newer.performed_on.isoformat()}) was recorded", False)
-    if not opted_in:
-        return End(OPTED_OUT, True)
+    if refused:
+        return End(refused, True)
     return None
 
 
@@ -175,18 +177,25 @@ def diff_session(
     session: SessionFact,
     sessions: Sequence[SessionFact],
     bookings: Sequence[BookingFact],
-    opted_in: bool,
+    retreatment_refused: str | None,
+    follow_up_refused: str | None,
     rows: dict[str, Sequence[Row]],
     retreatment: Sequence[Planned],
     follow_up: Planned | None,
     now: datetime,
 ) -> dict[str, Ops]:
-    """The ops for one session's two series: its re-treatment track and (completed here only) its follow-up."""
-    end = track_end(session, sessions, bookings, opted_in)
+    """The ops for one session's two series: its re-treatment track and (completed here only) its follow-up.
+
+    The refusals say why the patient may not get each series (scheduler.domain.consent), or None.
+    """
+    end = track_end(session, sessions, bookings, retreatment_refused)
     ops = {"retreatment": diff_series(retreatment, rows.get("retreatment", ()), end, now)}
     follow = follow_up if session.appointment_id is not None else None
     if follow is not None or rows.get("follow_up"):
         ops["follow_up"] = diff_series(
-            [follow] if follow else [], rows.get("follow_up", ()), follow_up_end(session, sessions, opted_in), now
+            [follow] if follow else [],
+            rows.get("follow_up", ()),
+            follow_up_end(session, sessions, follow_up_refused),
+            now,
         )
     return ops

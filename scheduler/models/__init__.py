@@ -3,6 +3,7 @@
 from scheduler.models.appointment import OCCUPYING, Appointment
 from scheduler.models.audit import AuditEvent
 from scheduler.models.base import Base, UTCDateTime, utcnow
+from scheduler.models.consent import Consent
 from scheduler.models.patient import Patient
 from scheduler.models.patient_interval import PatientInterval
 from scheduler.models.practitioner import Practitioner, TimeOff
@@ -18,6 +19,7 @@ __all__ = [
     "ApiToken",
     "Appointment",
     "AuditEvent",
+    "Consent",
     "Base",
     "Patient",
     "PatientInterval",

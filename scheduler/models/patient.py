@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from scheduler.domain.consent import EMAILS, ConsentState, answers_from_flag, legacy_flag
 from scheduler.models.base import Base, UTCDateTime, utcnow
+from scheduler.models.consent import Consent
 
 
 def full_name(first_name: str, last_name: str) -> str:
@@ -22,7 +24,7 @@ def new_unsubscribe_key() -> str:
 
 
 class Patient(Base):
-    """A person who receives treatment and, if opted in, reminder emails."""
+    """A person who receives treatment, service emails and, with their consent, re-treatment reminders."""
 
     __tablename__ = "patients"
 
@@ -32,17 +34,49 @@ class Patient(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
-    reminders_opt_in: Mapped[bool] = mapped_column(Boolean, default=True)
     #: names the patient in unsubscribe links instead of the id (services.unsubscribe); set on
     #: every insert made through SQLAlchemy, filled for older rows by migration 0006
     unsubscribe_key: Mapped[str | None] = mapped_column(String(32), default=new_unsubscribe_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: when an admin erased the patient's personal details (records.erasure); the row stays,
+    #: pseudonymised, for the clinical records that must be kept
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consents: Mapped[list[Consent]] = relationship(lazy="selectin", order_by=Consent.topic)
 
     @property
     def full_name(self) -> str:
         """First and last name, for pages and emails."""
         return full_name(self.first_name, self.last_name)
+
+    @property
+    def consent_state(self) -> ConsentState:
+        """The patient's current consents (scheduler.domain.consent)."""
+        return ConsentState.from_rows((c.topic, c.given) for c in self.consents)
+
+    @property
+    def reminders_opt_in(self) -> bool:
+        """The old single flag, read from the consents: every consent given (the API's field)."""
+        return legacy_flag(self.consent_state)
+
+    @reminders_opt_in.setter
+    def reminders_opt_in(self, value: bool) -> None:
+        """Sets the consents as the old flag would (seeding, benchmarks, tests): no audit, no re-plan.
+
+        Staff and patients change consents through scheduler.patients.consents.record, which records
+        who, audits, and re-plans the patient's emails.
+        """
+        for topic, given in answers_from_flag(bool(value)).items():
+            row = self.consent(topic)
+            if row is None and not (topic == EMAILS and given):
+                self.consents.append(Consent(topic=topic, given=given, via="desk", recorded_at=utcnow()))
+            elif row is not None:
+                row.given = given
+
+    def consent(self, topic: str) -> Consent | None:
+        """The stored answer on one topic, if any."""
+        return next((c for c in self.consents if c.topic == topic), None)
 
 
 Index("ix_patients_last_name_lower", func.lower(Patient.last_name))

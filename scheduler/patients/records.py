@@ -11,11 +11,11 @@ from sqlalchemy import and_, func, or_, select
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Patient, User
-from scheduler.reminders import planning
+from scheduler.patients import consents
 from scheduler.services import audit
-from scheduler.services.errors import NotFound
+from scheduler.services.errors import Conflict, NotFound
 
-EDITABLE = ("first_name", "last_name", "email", "phone", "date_of_birth", "reminders_opt_in")
+EDITABLE = ("first_name", "last_name", "email", "phone", "date_of_birth")
 
 
 def get(patient_id: int) -> Patient:
@@ -28,7 +28,7 @@ def get(patient_id: int) -> Patient:
 
 def search(q: str | None, limit: int = 50, offset: int = 0) -> list[Patient]:
     """Patients matching a name, email, phone or date of birth, by last then first name."""
-    stmt = select(Patient)
+    stmt = select(Patient).where(Patient.erased_at.is_(None))  # an erased patient is found by id only
     q = (q or "").strip()
     if q:
         stmt = stmt.where(_matches(q))
@@ -67,20 +67,34 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def create(data: dict[str, Any], *, actor: User | None) -> Patient:
-    """Registers a patient."""
+def _answers(data: dict[str, Any]) -> dict[str, bool]:
+    """The consent answers in a create or edit: `reminders_opt_in` (the old flag), then `consents`
+    ({topic: bool}), which wins where both speak."""
+    answers: dict[str, bool] = {}
+    if data.get("reminders_opt_in") is not None:
+        answers |= consents.answers_from_flag(bool(data["reminders_opt_in"]))
+    answers |= {k: bool(v) for k, v in (data.get("consents") or {}).items() if v is not None}
+    return answers
+
+
+def create(data: dict[str, Any], *, actor: User | None, via: str = "desk") -> Patient:
+    """Registers a patient, with the consents they gave (recorded as given `via` the desk or the API)."""
     begin_write()
     patient = Patient(**{k: data[k] for k in EDITABLE if k in data})
     db.session.add(patient)
     db.session.flush()
-    audit.record("patient.created", "patient", patient.id, actor, {"name": patient.full_name})
+    given = consents.record(patient, _answers(data), via=via, actor=actor, action=None)
+    details = {"name": patient.full_name, "consents": {topic: after for topic, (_b, after) in given.items()}}
+    audit.record("patient.created", "patient", patient.id, actor, details | {"via": via})
     return patient
 
 
-def update(patient_id: int, changes: dict[str, Any], *, actor: User | None) -> Patient:
-    """Edits a patient; turning reminders off ends every pending reminder."""
+def update(patient_id: int, changes: dict[str, Any], *, actor: User | None, via: str = "desk") -> Patient:
+    """Edits a patient; a withdrawn consent ends the pending emails it covered (patients.consents)."""
     begin_write()
     patient = get(patient_id)
+    if patient.erased_at is not None:
+        raise Conflict("This patient's details were erased; they cannot be edited.", code="erased")
     before = {k: getattr(patient, k) for k in changes if k in EDITABLE}
     for key, value in changes.items():
         if key in EDITABLE:
@@ -89,8 +103,7 @@ def update(patient_id: int, changes: dict[str, Any], *, actor: User | None) -> P
     changed = {k: [_plain(before[k]), _plain(getattr(patient, k))] for k in before if before[k] != getattr(patient, k)}
     if changed:
         audit.record("patient.updated", "patient", patient.id, actor, {"changed": changed})
-    if "reminders_opt_in" in changed:
-        (planning.patient_opted_in if patient.reminders_opt_in else planning.patient_opted_out)(patient)
+    consents.record(patient, _answers(changes), via=via, actor=actor)
     return patient
 
 

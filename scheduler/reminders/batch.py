@@ -16,11 +16,11 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
-from scheduler.domain import appointment_plan
+from scheduler.domain import appointment_plan, consent
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import expiry_reason
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient, Reminder, Treatment, TreatmentSession
+from scheduler.models import Appointment, Consent, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.models.patient import full_name
 from scheduler.reminders import compose
 from scheduler.services import clock
@@ -64,7 +64,6 @@ class Recipient(NamedTuple):
     first_name: str
     last_name: str
     email: str | None
-    reminders_opt_in: bool
     #: names the patient in the email's unsubscribe link
     unsubscribe_key: str | None
 
@@ -148,8 +147,9 @@ def _verdict(r: Due, patient: Recipient, appt: Visit | None, facts: _Facts, now:
     """('skipped' | 'cancelled', reason) when the email must not go out now, else None."""
     if r.expires_at is not None and r.expires_at <= now:
         return "skipped", expiry_reason(r.kind)
-    if not patient.reminders_opt_in:
-        return "skipped", rules.OPTED_OUT
+    refused = consent.refusal(r.kind, facts.kinds.get(r.treatment_id), facts.consents[r.patient_id])
+    if refused:
+        return "skipped", refused  # withdrawn since the plan was made: the one consent rule, asked again
     if not (patient.email or "").strip():
         return "skipped", "the patient has no email address"
     if r.kind in ("confirmation", "pre_visit"):
@@ -162,9 +162,9 @@ def _verdict(r: Due, patient: Recipient, appt: Visit | None, facts: _Facts, now:
         return "cancelled", "the session was deleted"
     sessions = facts.sessions[(r.patient_id, r.treatment_id)]
     if r.kind == "retreatment":
-        end = rules.track_end(session, sessions, facts.bookings[(r.patient_id, r.treatment_id)], True)
+        end = rules.track_end(session, sessions, facts.bookings[(r.patient_id, r.treatment_id)], None)
     else:
-        end = rules.follow_up_end(session, sessions, True)
+        end = rules.follow_up_end(session, sessions, None)
     return ("cancelled", end.reason) if end is not None else None
 
 
@@ -209,6 +209,12 @@ class _Facts:
                     select(Treatment.id, Treatment.reminder_count).where(Treatment.id.in_(treatments))
                 ).all()
             )
+        self.consents = Consent.states_of(db.session, (r.patient_id for r in reminders))
+        self.kinds: dict[int, str] = dict(
+            db.session.execute(
+                select(Treatment.id, Treatment.kind).where(Treatment.id.in_({r.treatment_id for r in reminders}))
+            ).all()
+        )
         appts = {r.appointment_id for r in reminders if r.kind in ("confirmation", "pre_visit")}
         self.revisions: dict[int, int] = {}
         if appts:

@@ -64,7 +64,7 @@ def short_when(instant: datetime) -> str:
 def context(reminder: Reminder, patient: Patient, appt: Appointment | None, last: bool) -> dict[str, Any]:
     """The template variables of one email."""
     cfg = current_app.config
-    token = unsubscribe.make_token(patient)
+    token = unsubscribe.make_token(patient, reminder)  # the link stops what this email is (its kind)
     return {
         "clinic_name": cfg["CLINIC_NAME"],
         "clinic_phone": cfg.get("CLINIC_PHONE"),

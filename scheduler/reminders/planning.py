@@ -1,17 +1,18 @@
 """Entry points through which clinic events reach the reminder planner, and the one reconcile step.
 
 Every event that can change what a patient should receive (a booking made, moved, cancelled or
-missed, a check-in, a session completed, recorded or deleted, an opt-out or opt-in, a removed
-patient, a treatment's new intervals) ends here. Reconcile reads the facts, asks the pure plan
-(scheduler.domain.plan / reconcile) what the rows should be, and applies the difference: create,
-cancel with a reason, revive, re-date. It flushes; the caller commits.
+missed, a check-in, a session completed, recorded or deleted, a consent given or withdrawn, a
+removed patient, a treatment's new intervals) ends here. Reconcile reads the facts, asks the pure
+plan (scheduler.domain.plan / reconcile) what the rows should be, and applies the difference:
+create, cancel with a reason, revive, re-date. It flushes; the caller commits. Consent is one
+rule, scheduler.domain.consent.refusal, asked here per series (and by the sweep before sending).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from scheduler.domain import appointment_plan
+from scheduler.domain import appointment_plan, consent
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import Intervals, confirmation_plan, follow_up_plan, pre_visit_plan, retreatment_plan
 from scheduler.extensions import db
@@ -37,13 +38,10 @@ def session_recorded(session: TreatmentSession) -> None:
     reconcile_tracks(session.patient_id, session.treatment_id)
 
 
-def patient_opted_out(patient: Patient) -> None:
-    """A patient stopped reminders: every pending email of theirs is cancelled."""
-    _reconcile_patient(patient)
-
-
-def patient_opted_in(patient: Patient) -> None:
-    """A patient asked for reminders again: those still ahead come back."""
+def consents_changed(patient: Patient) -> None:
+    """A patient gave or withdrew a consent: pending emails it no longer covers are cancelled, those
+    it covers again and still ahead come back."""
+    db.session.refresh(patient, ["consents"])
     _reconcile_patient(patient)
 
 
@@ -73,7 +71,7 @@ def _reconcile_patient(patient: Patient) -> None:
 
 
 def appointment_ops(
-    rows: list, starts_at, status: str, opted_in: bool, *, new_confirmation: bool, now, settings
+    rows: list, starts_at, status: str, refused: str | None, *, new_confirmation: bool, now, settings
 ) -> dict[str, list]:
     """What an appointment's confirmation and pre-visit emails should become, by kind (pure).
 
@@ -85,8 +83,8 @@ def appointment_ops(
         plan = confirmation_plan(starts_at, now, max((r.seq for r in confirmations), default=-1) + 1)
     pre = [r.row for r in rows if r.kind == "pre_visit"]
     return {
-        "confirmation": appointment_plan.diff_confirmations([r.row for r in confirmations], plan, status, opted_in),
-        "pre_visit": appointment_plan.diff_pre_visit(pre, pre_visit_plan(starts_at, settings), status, opted_in, now),
+        "confirmation": appointment_plan.diff_confirmations([r.row for r in confirmations], plan, status, refused),
+        "pre_visit": appointment_plan.diff_pre_visit(pre, pre_visit_plan(starts_at, settings), status, refused, now),
     }
 
 
@@ -107,7 +105,7 @@ def reconcile_appointment(appt: Appointment, *, new_confirmation: bool, new_appo
         rows,
         appt.starts_at,
         appt.status,
-        bool(appt.patient.reminders_opt_in),
+        consent.refusal("confirmation", None, appt.patient.consent_state),
         new_confirmation=new_confirmation,
         now=clock.now(),
         settings=clinic(),
@@ -142,6 +140,7 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
     if not sessions:
         return
     iv = intervals_for(patient_id, treatment)
+    state = patient.consent_state
     bookings = [
         rules.BookingFact(r.id, clock.local_date(r.starts_at), r.status)
         for r in db.session.execute(
@@ -160,7 +159,8 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
             s,
             sessions,
             bookings,
-            bool(patient.reminders_opt_in),
+            consent.refusal("retreatment", treatment.kind, state),
+            consent.refusal("follow_up", treatment.kind, state),
             stored.get(s.id, {}),
             retreatment_plan(s.performed_on, iv, settings),
             follow_up_plan(s.performed_on, iv, settings),

@@ -1,7 +1,7 @@
 """Bulk re-plan after an admin changes a treatment's intervals (docs/rules.md rule 5), set-based.
 
 The result is exactly what the per-patient reconcile would give (the same pure diff decides),
-but computed for the whole treatment at once: the facts (sessions, bookings, opt-outs, stored
+but computed for the whole treatment at once: the facts (sessions, bookings, consents, stored
 rows) are read in a handful of queries, plans are computed once per distinct session date, and
 the writes are set-based: re-dates as one UPDATE per (session date, seq) through executemany,
 status changes as one executemany by id, new rows as one multi-row INSERT. No ORM object per row.
@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, String, bindparam, column, insert, or_, select, update, values
 
+from scheduler.domain import consent
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import follow_up_plan, retreatment_plan
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Treatment, TreatmentSession
+from scheduler.models import Appointment, Consent, PatientInterval, Reminder, Treatment, TreatmentSession
 from scheduler.models.base import UTCDateTime
 from scheduler.models.reminder import SESSION_KINDS
 from scheduler.reminders.planning import intervals, reconcile_tracks
@@ -60,7 +61,7 @@ def _replan_treatment(treatment: Treatment) -> int:
     """The re-plan itself (see replan_treatment)."""
     db.session.flush()
     iv, settings, now = intervals(treatment), clinic(), clock.now()
-    sessions, bookings, opted_out = _facts(treatment.id)
+    sessions, bookings, consents = _facts(treatment.id)
     # Patients with a window of their own are re-planned one by one, after the bulk.
     own = set(db.session.scalars(own_window(treatment.id)))
     stored = _stored(treatment.id)
@@ -80,8 +81,17 @@ def _replan_treatment(treatment: Treatment) -> int:
                 )
             retreat, follow = plans[s.performed_on]
             rows = stored.get(s.id, {})
+            state = consents[patient_id]
             ops = rules.diff_session(
-                s, theirs, bookings.get(patient_id, []), patient_id not in opted_out, rows, retreat, follow, now
+                s,
+                theirs,
+                bookings.get(patient_id, []),
+                consent.refusal("retreatment", treatment.kind, state),
+                consent.refusal("follow_up", treatment.kind, state),
+                rows,
+                retreat,
+                follow,
+                now,
             )
             for kind, kind_ops in ops.items():
                 before = {r.id: r for r in rows.get(kind, [])}
@@ -146,7 +156,7 @@ def _pending_dates(treatment_id: int, patient_ids: set[int]) -> dict[int, Any]:
 
 
 def _facts(treatment_id: int):
-    """Every session of the treatment by patient, their holding bookings, and who opted out."""
+    """Every session of the treatment by patient, their holding bookings, and their consents."""
     sessions: dict[int, list[rules.SessionFact]] = defaultdict(list)
     S = TreatmentSession.__table__
     for sid, patient_id, performed_on, appointment_id, external in db.session.execute(
@@ -162,11 +172,7 @@ def _facts(treatment_id: int):
         )
     ):
         bookings[r.patient_id].append(rules.BookingFact(r.id, clock.local_date(r.starts_at), r.status))
-    treated = select(TreatmentSession.patient_id).where(TreatmentSession.treatment_id == treatment_id)
-    opted_out = set(
-        db.session.scalars(select(Patient.id).where(Patient.reminders_opt_in.is_(False), Patient.id.in_(treated)))
-    )
-    return sessions, bookings, opted_out
+    return sessions, bookings, Consent.states_of(db.session, sessions)
 
 
 def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:

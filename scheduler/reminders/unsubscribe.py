@@ -1,8 +1,16 @@
-"""Signed unsubscribe links (itsdangerous): one click ends every pending reminder of that patient.
+"""Signed unsubscribe links (itsdangerous): what one click withdraws depends on the email it came from.
 
-A link names the patient by their random `unsubscribe_key`, never by the database id. Links sent
-before the key existed named the id (and the email's reminder id) in readable base64; they are
-signed and dated too, and keep working until UNSUBSCRIBE_MAX_AGE_DAYS after they were sent.
+A link names the patient by their random `unsubscribe_key`, never by the database id, and the
+email it came in by the reminder id. From a re-treatment reminder it withdraws the reminder
+consent of that treatment kind only (therapeutic or cosmetic); from a service email
+(confirmation, pre-visit, follow-up, notices), or when the patient picks "stop all emails" on the
+page, it withdraws every consent (scheduler.domain.consent.unsubscribe_changes). RFC 8058
+one-click POSTs carry no choice: they withdraw what the email's own link stands for.
+
+Links sent before the key existed named the id (and the email's reminder id) in readable base64;
+they are signed and dated too, and keep working until UNSUBSCRIBE_MAX_AGE_DAYS after they were
+sent. Links sent before the consents were split named no email, or stood for every email: they
+stop all emails, as they did when they were sent.
 """
 
 from __future__ import annotations
@@ -15,10 +23,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from scheduler.db import begin_write
+from scheduler.domain import consent
 from scheduler.extensions import db
-from scheduler.models import Patient
-from scheduler.reminders import planning
-from scheduler.services import audit
+from scheduler.models import Patient, Reminder, Treatment
+from scheduler.patients import consents
 
 SALT = "reminders.unsubscribe"
 #: how long a link in an email keeps working
@@ -39,6 +47,12 @@ class Subscriber(Protocol):
     unsubscribe_key: str | None
 
 
+class Sent(Protocol):
+    """The email a link is in: a Reminder or a row read with its id."""
+
+    id: int
+
+
 @dataclass(frozen=True)
 class Link:
     """Whom a valid token names: by key, or (links sent before the keys) by id and reminder id."""
@@ -46,17 +60,43 @@ class Link:
     key: str | None = None
     patient_id: int | None = None
     reminder_id: int | None = None
+    #: whether the link stands for its email's kind (links made since the consents were split)
+    scoped: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a link stands for: the patient, and the email's kind and treatment kind (None: every email)."""
+
+    patient: Patient
+    email_kind: str | None
+    treatment_kind: str | None
+    reminder_id: int | None
+
+    def changes(self, stop_all: bool) -> dict[str, bool]:
+        """The consents a click withdraws."""
+        return consent.unsubscribe_changes(self.email_kind, self.treatment_kind, stop_all)
+
+    def already(self, stop_all: bool) -> bool:
+        """Whether the patient has withdrawn all of it already."""
+        state = self.patient.consent_state
+        wanted = self.changes(stop_all)
+        return all(
+            (state.emails_stopped if topic == consent.EMAILS else topic not in state.reminders) for topic in wanted
+        )
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def make_token(patient: Subscriber) -> str:
-    """A signed, dated token naming the patient by their unsubscribe key."""
+def make_token(patient: Subscriber, email: Sent | None = None) -> str:
+    """A signed, dated token naming the patient by their unsubscribe key, and the email it is in."""
     if not patient.unsubscribe_key:
         raise ValueError("the patient has no unsubscribe key (a row written outside the application)")
-    return _serializer().dumps({"k": patient.unsubscribe_key})
+    if email is None:
+        return _serializer().dumps({"k": patient.unsubscribe_key})
+    return _serializer().dumps({"k": patient.unsubscribe_key, "r": email.id})
 
 
 def url(token: str) -> str:
@@ -74,7 +114,8 @@ def read_token(token: str) -> Link:
     except BadSignature:
         raise BadToken("This unsubscribe link is not valid.") from None
     if isinstance(data, dict) and isinstance(data.get("k"), str):
-        return Link(key=data["k"])
+        reminder = data.get("r")
+        return Link(key=data["k"], reminder_id=reminder if isinstance(reminder, int) else None, scoped=True)
     if isinstance(data, dict) and isinstance(data.get("p"), int):
         reminder = data.get("r")
         return Link(patient_id=data["p"], reminder_id=reminder if isinstance(reminder, int) else None)
@@ -92,26 +133,48 @@ def _patient(link: Link) -> Patient:
     return patient
 
 
+def _scope(link: Link) -> Scope:
+    """What a valid link stands for; raises BadToken when it names nobody.
+
+    A scoped link whose email is gone (its session was deleted) stands for every email: the
+    patient asked for fewer emails, and stopping more than asked is the safe side.
+    """
+    patient = _patient(link)
+    if not link.scoped or link.reminder_id is None:
+        return Scope(patient, None, None, link.reminder_id)
+    row = db.session.execute(
+        select(Reminder.kind, Treatment.kind)
+        .join(Treatment, Treatment.id == Reminder.treatment_id)
+        .where(Reminder.id == link.reminder_id, Reminder.patient_id == patient.id)
+    ).first()
+    if row is None:
+        return Scope(patient, None, None, link.reminder_id)
+    return Scope(patient, row[0], row[1], link.reminder_id)
+
+
+def scope_for(token: str) -> Scope:
+    """What a valid token stands for; raises BadToken."""
+    return _scope(read_token(token))
+
+
 def patient_for(token: str) -> Patient:
     """The patient a valid token names; raises BadToken when it names nobody."""
     return _patient(read_token(token))
 
 
-def unsubscribe(token: str) -> Patient:
-    """Opts the patient out (idempotent) and ends their pending reminders; the caller commits."""
+def unsubscribe(token: str, *, stop_all: bool = False) -> Scope:
+    """Withdraws what the link stands for, or every consent with `stop_all` (idempotent), ending the
+    pending emails it covered; the caller commits."""
     link = read_token(token)
     begin_write()
-    patient = _patient(link)
-    if patient.reminders_opt_in:
-        patient.reminders_opt_in = False
-        db.session.flush()
-        audit.record(
-            "patient.unsubscribed",
-            "patient",
-            patient.id,
-            None,
-            {"reminder_id": link.reminder_id, "via": "email link"},
-            actor_label="patient",
-        )
-        planning.patient_opted_out(patient)
-    return patient
+    scope = _scope(link)
+    consents.record(
+        scope.patient,
+        scope.changes(stop_all),
+        via="link",
+        actor=None,
+        actor_label="patient",
+        action="patient.unsubscribed",
+        details={"reminder_id": link.reminder_id, "stop_all": stop_all},
+    )
+    return scope

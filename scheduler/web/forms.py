@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import NumberInput
 
 from scheduler.services import clock
+from scheduler.web.consent_fields import ConsentFields
 from scheduler.web.plain_text import PlainTextForm
 
 PHONE_PATTERN = r"^\+?[0-9 ()\-]{0,39}$"
@@ -82,7 +83,7 @@ class Positive:
             raise StopValidation(self.message)
 
 
-class PatientForm(PlainTextForm):
+class PatientForm(ConsentFields, PlainTextForm):
     """Register or edit a patient."""
 
     first_name = StringField(
@@ -123,7 +124,6 @@ class PatientForm(PlainTextForm):
         "Date of birth",
         validators=[Optional(), PlausibleYear(), NotInFuture("The date of birth cannot be in the future.")],
     )
-    reminders_opt_in = BooleanField("Send re-treatment and appointment reminder emails", default=True)
     #: "book" to go on to the booking form with the new patient
     then = HiddenField()
 
@@ -135,7 +135,7 @@ class PatientForm(PlainTextForm):
             "email": self.email.data,
             "phone": self.phone.data,
             "date_of_birth": self.date_of_birth.data,
-            "reminders_opt_in": bool(self.reminders_opt_in.data),
+            "consents": self.consents_given(),
         }
 
 

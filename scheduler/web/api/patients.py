@@ -18,7 +18,7 @@ def list_patients(user, query: PatientQuery):
 @endpoint("POST", "/patients", body=PatientIn, response=PatientOut, status=201)
 def create_patient(user, body: PatientIn):
     """Registers a patient."""
-    return patients.create(body.model_dump(), actor=user)
+    return patients.create(body.model_dump(), actor=user, via="api")
 
 
 @endpoint("GET", "/patients/{patient_id}", response=PatientOut, errors=(404,))
@@ -29,8 +29,8 @@ def get_patient(user, patient_id: int):
 
 @endpoint("PATCH", "/patients/{patient_id}", body=PatientPatch, response=PatientOut, errors=(404,))
 def update_patient(user, patient_id: int, body: PatientPatch):
-    """Edits a patient; `reminders_opt_in: false` ends their pending reminders."""
-    return patients.update(patient_id, body.model_dump(exclude_unset=True), actor=user)
+    """Edits a patient; a withdrawn consent (`consents`, `reminders_opt_in: false`) ends the emails it covered."""
+    return patients.update(patient_id, body.model_dump(exclude_unset=True), actor=user, via="api")
 
 
 @endpoint("GET", "/patients/{patient_id}/sessions", response=SessionOut, many=True, errors=(404,))

@@ -9,6 +9,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -18,6 +19,7 @@ from pydantic import (
 )
 
 from scheduler.domain.durations import MIN_INTERVAL_DAYS
+from scheduler.web.api.consent_schemas import ConsentAnswers, ConsentsOut, consents_out
 from scheduler.web.api.plain_text import FREE_TEXT, PlainTextModel
 
 MAX_ID = 2**31 - 1
@@ -205,7 +207,9 @@ class PatientIn(In):
     email: EmailStr | None = None
     phone: Phone | None = None
     date_of_birth: Birthday | None = None
+    #: every consent (true), or no re-treatment reminders (false); `consents` wins where both speak
     reminders_opt_in: bool = True
+    consents: ConsentAnswers | None = None
 
 
 class PatientPatch(Patch):
@@ -215,6 +219,7 @@ class PatientPatch(Patch):
     phone: Phone | None = None
     date_of_birth: Birthday | None = None
     reminders_opt_in: bool = None  # type: ignore[assignment]
+    consents: ConsentAnswers = None  # type: ignore[assignment]
 
 
 class PatientOut(Out):
@@ -224,7 +229,10 @@ class PatientOut(Out):
     email: str | None
     phone: str | None
     date_of_birth: date | None
+    #: true only with every consent given and emails not stopped (the single flag of old)
     reminders_opt_in: bool
+    consents: Annotated[ConsentsOut, BeforeValidator(consents_out)]
+    erased_at: OutInstant | None = None
 
 
 class PatientQuery(In):

@@ -79,6 +79,8 @@ def patient_edit(patient_id: int):
     """Edits a patient's details and reminder choice."""
     patient = _load(patient_id)
     form = PatientForm(obj=patient)
+    if request.method == "GET":
+        form.show_consents(patient)
     status = 200
     if form.validate_on_submit():
         try:
@@ -108,7 +110,36 @@ def patient(patient_id: int):
         retreatment=patient_view.retreatment(patient.id),
         action=ActionForm(formdata=None),
         today=clock.today(),
+        consent_vias=CONSENT_VIAS,
     )
+
+
+#: how a consent was given, as the patient page says it
+CONSENT_VIAS = {
+    "desk": "at the desk",
+    "api": "through the API",
+    "link": "by the patient's email link",
+    "migration": "carried over from the single reminder setting",
+    "erasure": "when the record was erased",
+}
+
+
+@bp.post("/patients/<int:patient_id>/consents")
+def patient_consents(patient_id: int):
+    """Records the patient's consents as ticked (at the desk); withdrawn ones end the pending emails they covered."""
+    patient = _load(patient_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    answers = {topic: request.form.get(topic) == "y" for topic in ("therapeutic", "cosmetic", "emails")}
+    try:
+        changed = patients.update(patient.id, {"consents": answers}, actor=actor())
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash("Consents saved; the patient's emails follow them." if changed else "Consents saved.", "success")
+    return redirect(url_for("reception.patient", patient_id=patient.id))
 
 
 @bp.route("/patients/<int:patient_id>/sessions/new", methods=["GET", "POST"])

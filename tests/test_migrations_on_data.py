@@ -133,3 +133,62 @@ def test_0007_drops_the_copied_patient_name_and_its_downgrade_restores_it_filled
         upgrade(revision="0007")
         assert "patient_name" not in _columns("appointments")
         db.engine.dispose()
+
+
+def _consents(conn) -> set[tuple[int, str, bool, str]]:
+    return {tuple(r) for r in conn.execute(text("SELECT patient_id, topic, given, via FROM consents"))}
+
+
+def test_0008_carries_every_patients_choice_into_the_consents_and_back(empty_url):
+    """Opted in: both kinds of reminder agreed to (emails flowing); opted out: every consent withdrawn,
+    as the flag stopped every email. Down again, each patient has their flag back; a patient whose
+    answers the flag cannot hold (one kind only) makes the downgrade refuse unless confirmed, and then
+    reads as opted out."""
+    from alembic import command
+    from flask import current_app
+
+    from migrations.guard import DataLossRefused
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as conn:
+            for i, opt_in in enumerate([True, False, True, False, True], start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO patients (first_name, last_name, reminders_opt_in, unsubscribe_key, "
+                        "created_at, updated_at) VALUES ('P', :last, :opt, :key, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"last": f"L{i}", "opt": opt_in, "key": f"k{i}"},
+                )
+        flags = {1: True, 2: False, 3: True, 4: False, 5: True}
+        upgrade(revision="0008")
+        assert "reminders_opt_in" not in _columns("patients") and "erased_at" in _columns("patients")
+        with db.engine.connect() as conn:
+            got = _consents(conn)
+        expected = set()
+        for pid, opt_in in flags.items():
+            topics = ("therapeutic", "cosmetic") if opt_in else ("therapeutic", "cosmetic", "emails")
+            expected |= {(pid, topic, opt_in, "migration") for topic in topics}
+        assert {(p, t, bool(g), v) for p, t, g, v in got} == expected
+
+        downgrade(revision="0007")  # every choice fits the flag: no confirmation needed
+        with db.engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT id, reminders_opt_in FROM patients")).all())
+        assert {p: bool(v) for p, v in back.items()} == flags
+
+        upgrade(revision="0008")
+        with db.engine.begin() as conn:
+            # patient 1 withdraws cosmetic reminders only: the flag cannot say that
+            conn.execute(
+                text("UPDATE consents SET given = false, via = 'link' WHERE patient_id = 1 AND topic = 'cosmetic'")
+            )
+        config = current_app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(DataLossRefused, match=r"1 patient has consents"):
+            command.downgrade(config, "0007")
+        assert "consents" in inspect(db.engine).get_table_names()  # nothing changed
+        command.downgrade(current_app.extensions["migrate"].migrate.get_config(x_arg=["force=1"]), "0007")
+        with db.engine.connect() as conn:
+            back = dict(conn.execute(text("SELECT id, reminders_opt_in FROM patients")).all())
+        assert {p: bool(v) for p, v in back.items()} == flags | {1: False}
+        db.engine.dispose()

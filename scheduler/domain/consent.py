@@ -81,6 +81,12 @@ def answers_from_flag(opt_in: bool) -> dict[str, bool]:
     return {topic: False for topic in REMINDER_TOPICS}
 
 
+def migrated_answers(opt_in: bool) -> dict[str, bool]:
+    """The old flag's exact meaning, as migration 0008 carries it over: on, every consent; off, every
+    consent withdrawn (the old flag stopped confirmations and pre-visit reminders too)."""
+    return {topic: bool(opt_in) for topic in TOPICS}
+
+
 def legacy_flag(state: ConsentState) -> bool:
     """The old single `reminders_opt_in` flag for this state: on only with every consent given.
 

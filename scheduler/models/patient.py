@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.domain.consent import EMAILS, ConsentState, answers_from_flag, legacy_flag
+from scheduler.domain.consent import EMAILS, ConsentState, legacy_flag, migrated_answers
 from scheduler.models.base import Base, UTCDateTime, utcnow
 from scheduler.models.consent import Consent
 
@@ -62,12 +62,13 @@ class Patient(Base):
 
     @reminders_opt_in.setter
     def reminders_opt_in(self, value: bool) -> None:
-        """Sets the consents as the old flag would (seeding, benchmarks, tests): no audit, no re-plan.
+        """Sets the consents as migration 0008 maps the old flag (seeding, benchmarks, tests): on, every
+        consent; off, every consent withdrawn. No audit, no re-plan.
 
         Staff and patients change consents through scheduler.patients.consents.record, which records
         who, audits, and re-plans the patient's emails.
         """
-        for topic, given in answers_from_flag(bool(value)).items():
+        for topic, given in migrated_answers(bool(value)).items():
             row = self.consent(topic)
             if row is None and not (topic == EMAILS and given):
                 self.consents.append(Consent(topic=topic, given=given, via="desk", recorded_at=utcnow()))

@@ -116,11 +116,17 @@ def test_a_later_session_ends_the_older_track_for_good(clinic, travel):
 def test_opting_out_ends_everything_and_opting_in_revives_what_is_ahead(clinic, travel):
     session = record(clinic, date(2027, 1, 4))
     appt = book(clinic, london(date(2027, 3, 3), 10), treatment=clinic.cosmetic)
+    # no re-treatment reminders: the track ends, the booking's service emails stay
     patients.update(clinic.olivia, {"reminders_opt_in": False}, actor=None)
+    db.session.commit()
+    assert {s for _q, s, _d in track(session.id)} == {"cancelled"}
+    assert statuses(appointment_id=appt.id) == [("confirmation", 0, "pending"), ("pre_visit", 0, "pending")]
+    # stop all emails: everything ends
+    patients.update(clinic.olivia, {"consents": {"emails": False}}, actor=None)
     db.session.commit()
     every = rows(patient_id=clinic.olivia)
     assert len(every) == 5 and {r.status for r in every} == {"cancelled"}
-    assert {r.reason for r in every} == {"the patient opted out of reminders"}
+    assert {r.reason for r in every if r.appointment_id} == {"the patient asked for no emails"}
 
     travel.move_to(london(date(2027, 3, 1), 12))
     patients.update(clinic.olivia, {"reminders_opt_in": True}, actor=None)
@@ -130,7 +136,7 @@ def test_opting_out_ends_everything_and_opting_in_revives_what_is_ahead(clinic, 
 
 
 def test_booking_for_an_opted_out_patient_plans_nothing_to_send(clinic, travel):
-    db.session.execute(update(Patient).where(Patient.id == clinic.noah).values(reminders_opt_in=False))
+    db.session.get(Patient, clinic.noah).reminders_opt_in = False  # as migration 0008 carries "off": no emails
     db.session.commit()
     appt = book(clinic, london(date(2027, 3, 3), 10), patient=clinic.noah)
     assert statuses(appointment_id=appt.id) == [("confirmation", 0, "cancelled")]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.domain import appointment_plan
+from scheduler.domain import appointment_plan, consent
 from scheduler.domain import reconcile as rules
 from scheduler.domain.plan import Planned
 
@@ -33,22 +33,24 @@ def apply(rows: list[rules.Row], ops: rules.Ops) -> list[rules.Row]:
 def test_track_end_reasons_in_order():
     later = rules.SessionFact(11, date(2027, 5, 1))
     booking = rules.BookingFact(7, date(2027, 6, 10), "booked")
-    assert rules.track_end(S, [S], [], True) is None
-    assert rules.track_end(S, [S, later], [booking], False) == rules.End(
+    # the last argument is why the patient may not get these reminders (domain.consent), None if they may
+    refused = consent.not_agreed("therapeutic")
+    assert rules.track_end(S, [S], [], None) is None
+    assert rules.track_end(S, [S, later], [booking], refused) == rules.End(
         "a later session (#11 on 2027-05-01) was recorded", False
     )
-    assert rules.track_end(S, [S], [booking], False) == rules.End(
+    assert rules.track_end(S, [S], [booking], refused) == rules.End(
         "the patient booked again (appointment #7 on 2027-06-10)", True
     )
-    assert rules.track_end(S, [S], [], False) == rules.End(rules.OPTED_OUT, True)
+    assert rules.track_end(S, [S], [], refused) == rules.End(refused, True)
     # its own appointment, bookings before the session and cancelled ones do not count
     own = rules.BookingFact(5, date(2027, 3, 1), "checked_in")
     before = rules.BookingFact(6, date(2027, 2, 1), "booked")
     gone = rules.BookingFact(8, date(2027, 7, 1), "cancelled")
-    assert rules.track_end(S, [S], [own, before, gone], True) is None
+    assert rules.track_end(S, [S], [own, before, gone], None) is None
     # same-day sessions: the one recorded later wins
     twin = rules.SessionFact(12, date(2027, 3, 1))
-    assert rules.track_end(S, [S, twin], [], True) is not None and rules.track_end(twin, [S, twin], [], True) is None
+    assert rules.track_end(S, [S, twin], [], None) is not None and rules.track_end(twin, [S, twin], [], None) is None
 
 
 def test_revive_only_what_is_still_ahead():
@@ -89,23 +91,23 @@ def test_confirmations_and_pre_visit():
     start = NOW + timedelta(days=2)
     pending = rules.Row(1, 0, "pending", NOW - timedelta(hours=1), start)
     new = Planned(1, NOW, start + timedelta(hours=2))
-    assert appointment_plan.diff_confirmations([pending], new, "booked", True) == [
+    assert appointment_plan.diff_confirmations([pending], new, "booked", None) == [
         rules.Change(1, pending.due_at, start, "cancelled", "superseded: the appointment was moved"),
         rules.Create(1, NOW, start + timedelta(hours=2)),
     ]
-    assert appointment_plan.diff_confirmations([pending], None, "no_show", True) == [
+    assert appointment_plan.diff_confirmations([pending], None, "no_show", None) == [
         rules.Change(1, pending.due_at, start, "cancelled", "the patient did not attend")
     ]
     pre = Planned(0, start - timedelta(hours=24), start)
-    assert appointment_plan.diff_pre_visit([], pre, "booked", True, NOW) == [rules.Create(0, pre.due_at, start)]
+    assert appointment_plan.diff_pre_visit([], pre, "booked", None, NOW) == [rules.Create(0, pre.due_at, start)]
     late = Planned(0, NOW - timedelta(hours=1), NOW + timedelta(hours=23))
-    assert appointment_plan.diff_pre_visit([], late, "booked", True, NOW) == []
+    assert appointment_plan.diff_pre_visit([], late, "booked", None, NOW) == []
     sent = rules.Row(3, 0, "sent", pre.due_at, start)
     moved = Planned(0, pre.due_at + timedelta(days=1), start + timedelta(days=1))
-    assert appointment_plan.diff_pre_visit([sent], moved, "booked", True, NOW) == [
+    assert appointment_plan.diff_pre_visit([sent], moved, "booked", None, NOW) == [
         rules.Create(1, moved.due_at, moved.expires_at)
     ]
-    assert appointment_plan.diff_pre_visit([sent], pre, "booked", True, NOW) == []
+    assert appointment_plan.diff_pre_visit([sent], pre, "booked", None, NOW) == []
 
 
 rows_strategy = st.lists(

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from scheduler.catalog import operations as catalog
 from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
-from scheduler.models import Patient, Reminder, TreatmentSession
+from scheduler.models import Consent, Patient, Reminder, TreatmentSession
 from scheduler.reminders import planning
 from scheduler.reminders.rows import clinic, new_message_id
 
@@ -33,7 +33,6 @@ def test_a_hundred_thousand_pending_reminders_replanned_set_based(make_treatment
                     first_name="P",
                     last_name=f"L{i}",
                     email=f"p{i}@example.net",
-                    reminders_opt_in=True,
                     created_at=NOW,
                     updated_at=NOW,
                 )
@@ -41,6 +40,10 @@ def test_a_hundred_thousand_pending_reminders_replanned_set_based(make_treatment
             ],
         )
         pids = list(db.session.scalars(select(Patient.id).order_by(Patient.id)))
+        conn.execute(
+            insert(Consent),
+            [dict(patient_id=p, topic="therapeutic", given=True, via="migration", recorded_at=NOW) for p in pids],
+        )
         days = [date(2027, 2, 1) - timedelta(days=i % 45) for i in range(n)]
         conn.execute(
             insert(TreatmentSession),

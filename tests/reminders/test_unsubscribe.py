@@ -54,7 +54,8 @@ def test_get_shows_a_confirmation_and_changes_nothing(clinic, client, travel):
     resp = client.get(f"/p/unsubscribe/{token}")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "Stop reminder emails?" in html and 'method="post"' in html and ">Unsubscribe</button>" in html
+    # a link naming no email (as before the consents were split) stands for every email
+    assert "Stop all emails?" in html and 'method="post"' in html and ">Unsubscribe</button>" in html
     assert "Harbour Lane Clinic" in html and "Content-Security-Policy" in resp.headers
     assert opted_in(clinic.olivia) and pending(clinic.olivia) == 3
 
@@ -70,9 +71,9 @@ def test_one_click_post_unsubscribes_without_a_csrf_token(clinic, client, travel
     assert resp.status_code == 200 and "You are unsubscribed" in resp.get_data(as_text=True)
     assert not opted_in(clinic.olivia)
     assert pending(clinic.olivia) == 0
-    assert {r.reason for r in rows(patient_id=clinic.olivia)} == {"the patient opted out of reminders"}
+    assert {r.reason for r in rows(patient_id=clinic.olivia)} == {"the patient asked for no emails"}
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.unsubscribed")).one()
-    assert (event.actor, event.entity_id, event.details["via"]) == ("patient", clinic.olivia, "email link")
+    assert (event.actor, event.entity_id, event.details["via"]) == ("patient", clinic.olivia, "link")
     # again: still fine, nothing new happens; the page now says so
     assert client.post(f"/p/unsubscribe/{token}").status_code == 200
     assert "already unsubscribed" in client.get(f"/p/unsubscribe/{token}").get_data(as_text=True)
@@ -93,7 +94,9 @@ def test_the_link_in_a_delivered_email_works(clinic, client, smtp, travel):
     link = msg["List-Unsubscribe"].strip("<>")
     assert link in msg.get_body(("plain",)).get_content()
     key = db.session.get(Patient, clinic.olivia).unsubscribe_key
-    assert readable_payload(link.rsplit("/", 1)[1]) == {"k": key}  # no patient id, no reminder id
+    [reminder] = [r for r in rows(patient_id=clinic.olivia) if r.status == "sent"]
+    # no patient id; the email's own id says what the link stops (a confirmation: every email)
+    assert readable_payload(link.rsplit("/", 1)[1]) == {"k": key, "r": reminder.id}
     assert client.post(urlsplit(link).path).status_code == 200
     assert not opted_in(clinic.olivia)
 

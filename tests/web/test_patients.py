@@ -18,7 +18,9 @@ GOOD = {
     "email": "imogen@example.net",
     "phone": "+44 7700 900321",
     "date_of_birth": "1979-11-30",
-    "reminders_opt_in": "y",
+    "consent_therapeutic": "y",
+    "consent_cosmetic": "y",
+    "consent_emails": "y",
 }
 
 
@@ -61,7 +63,8 @@ def test_optional_fields_may_be_empty(client, clinic, reception):
     assert resp.status_code == 302
     patient = db.session.scalar(select(Patient).where(Patient.last_name == "Lee"))
     assert (patient.first_name, patient.email, patient.phone, patient.date_of_birth) == ("Ann", None, None, None)
-    assert patient.reminders_opt_in is False  # the box was not ticked
+    assert patient.reminders_opt_in is False  # the boxes were not ticked
+    assert patient.consent_state.emails_stopped and not patient.consent_state.reminders
 
 
 @pytest.mark.parametrize(
@@ -114,7 +117,7 @@ def test_edit_a_patient(client, clinic, reception):
         "email": "o.hale@example.net",
         "phone": "07700 900999",
         "date_of_birth": "1980-05-17",
-    }  # box unticked: reminders off
+    }  # boxes unticked: consents withdrawn
     resp = post_form(client, url, data)
     assert resp.status_code == 302 and resp.headers["Location"] == f"/patients/{clinic.olivia.id}"
     olivia = fresh(clinic.olivia)
@@ -159,7 +162,7 @@ def test_the_patient_page(client, clinic, reception):
     page = text_of(resp)
     # details and opt-in
     assert "Olivia Smith" in page and "17 May 1980" in page and "07700 900123" in page
-    assert "olivia.smith@example.net" in page and "Reminder emails On" in page
+    assert "olivia.smith@example.net" in page and "Re-treatment reminders, therapeutic Yes" in page
     # upcoming, with actions
     assert "Tue 2 Mar 2027, 10:00" in page and "Cervical dystonia with Dr Amelia Hart" in page
     html = resp.get_data(as_text=True)
@@ -181,7 +184,7 @@ def test_patient_page_when_opted_out_and_new(client, clinic, reception):
     clinic.noah.reminders_opt_in = False
     db.session.commit()
     page = text_of(client.get(f"/patients/{clinic.noah.id}"))
-    assert "Reminder emails Off (opted out)" in page
+    assert "Re-treatment reminders, cosmetic No withdrawn" in page and "follow-ups) No withdrawn" in page
     assert "Nothing booked." in page and "No sessions yet." in page
     assert "record that session" in page
 

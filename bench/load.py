@@ -14,10 +14,19 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, literal, select, true
 
 from scheduler.domain.plan import retreatment_plan
-from scheduler.models import Appointment, Patient, Practitioner, Reminder, Treatment, TreatmentSession
+from scheduler.models import (
+    Appointment,
+    Consent,
+    Patient,
+    Practitioner,
+    Reminder,
+    Treatment,
+    TreatmentSession,
+    UTCDateTime,
+)
 from scheduler.reminders import planning
 from scheduler.reminders.rows import clinic, new_message_id
 from scheduler.seed import CATALOGUE
@@ -64,13 +73,20 @@ def load(conn, size: int, busy_day: date, tz: ZoneInfo, now: datetime, seed: int
             email=f"patient{i}@example.net",
             phone=f"0770{i:07d}",
             date_of_birth=date(1950, 1, 1) + timedelta(days=i % 18000),
-            reminders_opt_in=True,
             created_at=now,
             updated_at=now,
         )
         for i in range(patients)
     ):
         conn.execute(insert(Patient), chunk)
+    # every patient agreed to both kinds of re-treatment reminder (as migration 0008 carries "opted in")
+    for topic in ("therapeutic", "cosmetic"):
+        conn.execute(
+            insert(Consent).from_select(
+                ["patient_id", "topic", "given", "via", "recorded_at"],
+                select(Patient.id, literal(topic), true(), literal("migration"), literal(now, UTCDateTime)),
+            )
+        )
     # Newest day first: the busy day is always a full one, the oldest day takes what is left.
     days = working_days_back(busy_day)
     counts = {"patients": patients, "appointments": 0, "sessions": 0, "reminders": 0, "pending": 0}

@@ -31,7 +31,7 @@ from bench.web_load import free_port
 from scheduler import create_app
 from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
-from scheduler.models import Patient, Reminder, Treatment, TreatmentSession
+from scheduler.models import Consent, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.reminders import planning
 from scheduler.reminders.rows import clinic, new_message_id
 from scheduler.seed import CATALOGUE
@@ -103,7 +103,6 @@ def load_tracks(n: int, *, days_ago: int, seqs: int) -> Treatment:
                 first_name="Pat",
                 last_name=f"Bench{i}",
                 email=f"p{i}@example.net",
-                reminders_opt_in=True,
                 created_at=now,
                 updated_at=now,
             )
@@ -111,6 +110,10 @@ def load_tracks(n: int, *, days_ago: int, seqs: int) -> Treatment:
         ],
     )
     patient_ids = list(db.session.scalars(select(Patient.id).order_by(Patient.id)))
+    conn.execute(
+        insert(Consent),
+        [dict(patient_id=p, topic="therapeutic", given=True, via="migration", recorded_at=now) for p in patient_ids],
+    )
     days = [(now - timedelta(days=days_ago + i % 60)).date() for i in range(n)]
     conn.execute(
         insert(TreatmentSession),

@@ -60,7 +60,7 @@ def due_list(today: date | None = None, *, treatment_id: int | None = None, limi
         select(Patient, Treatment, last.c.last_on)
         .join(last, last.c.patient_id == Patient.id)
         .join(Treatment, Treatment.id == last.c.treatment_id)
-        .where(Treatment.active.is_(True))
+        .where(Treatment.active.is_(True), Patient.erased_at.is_(None))  # an erased patient has no one to call
     )
     if treatment_id is not None:
         stmt = stmt.where(Treatment.id == treatment_id)

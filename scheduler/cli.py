@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from scheduler import jobs, seed
+from scheduler.cli_backup import backup_cli
 from scheduler.cli_data import data_cli
 from scheduler.domain import text
 from scheduler.extensions import db
@@ -179,3 +180,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(data_cli)
+    app.cli.add_command(backup_cli)

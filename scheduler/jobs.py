@@ -1,4 +1,5 @@
-"""The APScheduler job list: one interval job that wakes the reminder sweep.
+"""The APScheduler job list: one interval job that wakes the reminder sweep, and a daily one that
+prunes stored email bodies past EMAIL_BODY_RETENTION_DAYS (scheduler.records.retention).
 
 Reminders are rows, not jobs: APScheduler holds a single job with a stable id (coalesce, one
 instance at a time, no misfire limit) in memory, and the sweep finds what is due in the database.
@@ -29,12 +30,16 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from scheduler.extensions import db
+from scheduler.records import retention
 from scheduler.reminders import sweep
 from scheduler.reminders.planning import WAKE_FLAG
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "reminders.sweep"
+RETENTION_JOB_ID = "records.prune_email_bodies"
+#: how often stored email bodies past EMAIL_BODY_RETENTION_DAYS are pruned
+RETENTION_HOURS = 24
 _embedded: BackgroundScheduler | None = None
 _lock = threading.Lock()
 
@@ -63,6 +68,15 @@ def sweep_job(app: Flask, stop: threading.Event | None = None) -> None:
             db.session.remove()
 
 
+def retention_job(app: Flask) -> None:
+    """Prunes stored email bodies past their retention (scheduler.records.retention); errors are logged."""
+    with app.app_context():
+        try:
+            retention.prune_email_bodies()
+        except Exception:
+            log.exception("email body retention failed; trying again next time")
+
+
 def build_scheduler(app: Flask, stop: threading.Event | None = None, *, start_now: bool = True) -> BackgroundScheduler:
     """A scheduler holding the sweep job, every REMINDER_SWEEP_SECONDS (not started)."""
     scheduler = BackgroundScheduler(
@@ -75,6 +89,19 @@ def build_scheduler(app: Flask, stop: threading.Event | None = None, *, start_no
         args=[app, stop],
         id=SWEEP_JOB_ID,
         name="reminder sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC) if start_now else None,
+    )
+    scheduler.add_job(
+        retention_job,
+        "interval",
+        hours=RETENTION_HOURS,
+        args=[app],
+        id=RETENTION_JOB_ID,
+        name="email body retention",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

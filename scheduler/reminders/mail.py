@@ -167,6 +167,16 @@ def read_outbox(message_id: str) -> EmailMessage | None:
         return BytesParser(policy=policy.default).parse(fh)  # type: ignore[return-value]
 
 
+def remove_outbox(message_id: str) -> bool:
+    """Deletes the stored message with this Message-ID (erasure); whether there was one."""
+    path = outbox_path(current_app.config["OUTBOX_DIR"], message_id)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def open_transport() -> SmtpTransport | OutboxTransport:
     """SMTP when MAIL_SERVER is set, else the local outbox."""
     cfg = current_app.config

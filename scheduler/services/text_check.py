@@ -45,6 +45,8 @@ NOT_TYPED = frozenset(
         "users.role",
         "users.password_hash",
         "patients.unsubscribe_key",
+        "consents.topic",
+        "consents.via",
         "api_tokens.token_hash",
         "api_tokens.prefix",
         "appointments.status",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from scheduler.web.plain_text import PlainTextForm
@@ -35,3 +35,10 @@ class ActionForm(PlainTextForm):
     """A bare POST with its CSRF token (deactivate, revoke, issue token)."""
 
     value = HiddenField()
+
+
+class EraseForm(PlainTextForm):
+    """Erase a patient's personal details: a reason and an explicit confirmation."""
+
+    reason = StringField("Reason (kept in the audit log)", validators=[DataRequired(), Length(min=3, max=500)])
+    confirm = BooleanField("I understand this cannot be undone", validators=[DataRequired()])

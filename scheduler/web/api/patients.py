@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from scheduler.patients import records as patients
 from scheduler.patients import sessions
+from scheduler.records import erasure, export
 from scheduler.web.api.appointment_schemas import SessionIn, SessionOut
+from scheduler.web.api.consent_schemas import EraseIn
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery
 
@@ -43,3 +45,15 @@ def list_sessions(user, patient_id: int):
 def record_session(user, patient_id: int, body: SessionIn):
     """Records a session done earlier or elsewhere."""
     return sessions.record_past(patient_id, actor=user, **body.model_dump())
+
+
+@endpoint("GET", "/patients/{patient_id}/export", role="admin", errors=(404,))
+def export_patient(user, patient_id: int):
+    """Every row about the patient (details, consents, appointments, sessions, emails, audit events)."""
+    return export.collect(patient_id)
+
+
+@endpoint("POST", "/patients/{patient_id}/erase", role="admin", body=EraseIn, response=PatientOut, errors=(404, 409))
+def erase_patient(user, patient_id: int, body: EraseIn):
+    """Erases the patient's personal details (`reason`, `confirm: true`); 409 `future_appointment`."""
+    return erasure.erase(patient_id, body.reason, actor=user)

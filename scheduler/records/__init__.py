@@ -1,0 +1,1 @@
+"""Patient records as data-protection law asks of them: export, erasure, email-body retention, backups."""

@@ -51,6 +51,19 @@ def _tool(name: str) -> str:
     return path
 
 
+def _sqlite_copy(source: str | Path, target: str | Path) -> None:
+    """Copies one SQLite database into another with the online backup API (a consistent snapshot)."""
+    src = sqlite3.connect(source)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
+
+
 def create(path: str | Path) -> Path:
     """Writes a backup of the database to `path` (refusing to overwrite a file); returns the path."""
     target = Path(path)
@@ -61,13 +74,7 @@ def create(path: str | Path) -> Path:
     url = _url()
     partial = target.with_name(target.name + ".partial")
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(url.database or "")
-        try:
-            with sqlite3.connect(partial) as dest:
-                source.backup(dest)
-            dest.close()
-        finally:
-            source.close()
+        _sqlite_copy(url.database or "", partial)
     else:
         uri, env = _libpq(url)
         done = subprocess.run(
@@ -93,7 +100,8 @@ def restore(path: str | Path) -> None:
     source = Path(path)
     if not source.is_file():
         raise BackupError(f"{source} is not a file")
-    head = source.open("rb").read(16)
+    with source.open("rb") as fh:
+        head = fh.read(16)
     url = _url()
     sqlite = url.get_backend_name() == "sqlite"
     if sqlite and not head.startswith(SQLITE_MAGIC):
@@ -109,8 +117,7 @@ def restore(path: str | Path) -> None:
     db.session.remove()
     db.engine.dispose()
     if sqlite:
-        with sqlite3.connect(source) as src, sqlite3.connect(url.database or "") as dest:
-            src.backup(dest)
+        _sqlite_copy(str(source), url.database or "")
         return
     uri, env = _libpq(url)
     done = subprocess.run(

@@ -535,8 +535,13 @@ def test_production_deployment_sends_each_due_email_once_under_concurrent_load(
     rows = fetch(
         scratch_db,
         "SELECT r.id, r.kind, r.seq, r.status, r.reason, r.due_at, r.attempts, r.message_id, r.session_id,"
-        " r.appointment_id, r.patient_id, p.email, p.reminders_opt_in FROM reminders r"
-        " JOIN patients p ON p.id = r.patient_id ORDER BY r.id",
+        " r.appointment_id, r.patient_id, p.email,"
+        # the consent rule (scheduler.domain.consent): no "stop all emails", and a re-treatment
+        # reminder needs the consent of its treatment's kind
+        " (NOT EXISTS (SELECT 1 FROM consents c WHERE c.patient_id = p.id AND c.topic = 'emails' AND NOT c.given)"
+        "  AND (r.kind <> 'retreatment' OR EXISTS (SELECT 1 FROM consents c JOIN treatments t ON t.kind = c.topic"
+        "   WHERE c.patient_id = p.id AND t.id = r.treatment_id AND c.given))) AS allowed"
+        " FROM reminders r JOIN patients p ON p.id = r.patient_id ORDER BY r.id",
     )
     counts = Counter(m.message_id for m in received)
     duplicates = {mid: n for mid, n in counts.items() if n > 1}
@@ -555,7 +560,7 @@ def test_production_deployment_sends_each_due_email_once_under_concurrent_load(
             ), r
     for m in received:
         row = sent[m.message_id]
-        assert m.rcpt_tos == [row["email"]] and row["reminders_opt_in"], (m, row)
+        assert m.rcpt_tos == [row["email"]] and row["allowed"], (m, row)
         assert not any(word in m.subject.lower() for word in PRIVATE_WORDS), m.subject
         assert m.list_unsubscribe.startswith(f"<{BASE_URL}/") and m.list_unsubscribe_post, m
     kinds = Counter(sent[m.message_id]["kind"] for m in received)

@@ -60,7 +60,7 @@ def phone_digits(text: str | None) -> str | None:
     if international:
         digits = digits.removeprefix("00")
         if digits.startswith(HOME_CALLING_CODE):
-            return "0" + digits[len(HOME_CALLING_CODE) :]
+            return "0" + digits[len(HOME_CALLING_CODE) :].lstrip("0")  # "+44 (0)7700 ..." too
         return "+" + digits  # a foreign number keeps its country code, marked
     return digits
 

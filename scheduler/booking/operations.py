@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
 from scheduler.models.appointment import occupying_conflicts
+from scheduler.patients import records
 from scheduler.reminders import planning
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
@@ -243,3 +245,26 @@ def reschedule(
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
     planning.appointment_changed("rescheduled", appt)
     return appt
+
+
+def book_new_patient(
+    patient: dict[str, Any],
+    *,
+    practitioner_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    actor: User | None,
+    override_reason: str | None = None,
+) -> Appointment:
+    """Registers a patient and books them in one transaction (the booking panel's new patient):
+    a refused booking registers nobody, and the desk keeps the slot and what it typed."""
+    begin_write()
+    created = records.create(patient, actor=actor)
+    return book(
+        patient_id=created.id,
+        practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
+        starts_at=starts_at,
+        actor=actor,
+        override_reason=override_reason,
+    )

@@ -72,7 +72,7 @@
   });
   panel.querySelector("[data-bp-close]").addEventListener("click", close);
   backdrop.addEventListener("click", close);
-  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); } });
+  document.addEventListener("keydown", function (event) { if (event.key === "Escape" && !panel.hidden) { close(); } });
 
   // --- treatments and times ------------------------------------------------------------------
   function loadTimes() {
@@ -204,6 +204,9 @@
         submit.disabled = false;
         var error = r.body.error || {};
         showError(error.message || "The booking was refused.");
+        var field = Object.keys(error.fields || {}).map(function (name) { return form.elements[name]; })
+          .filter(function (el) { return el && el.focus && !el.disabled && el.type !== "hidden"; })[0];
+        if (field) { field.focus(); } else { submit.focus(); }
         if (r.body.duplicates) { offerDuplicates(r.body.duplicates); }
         if (error.code === "slot_taken" || error.code === "outside_hours" || error.code === "in_past") { loadTimes(); }
       })

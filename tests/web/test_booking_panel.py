@@ -67,7 +67,8 @@ def test_the_times_fit_the_treatment_and_its_buffer_and_the_usual_treatment_come
     nobody = client.get(f"{PANEL}/times", query_string={"practitioner_id": clinic.hart.id, "date": str(TUESDAY)})
     assert nobody.get_json()["treatment_id"] is None and nobody.get_json()["times"] == []
     assert client.get(f"{PANEL}/times?practitioner_id=999&date={TUESDAY}").status_code == 404
-    assert client.get(f"{PANEL}/times?practitioner_id={clinic.hart.id}&date=soon").status_code == 404
+    assert client.get(f"{PANEL}/times?practitioner_id={clinic.hart.id}&date=soon").status_code == 400
+    assert client.get(f"{PANEL}/times").get_json()["times"] == []  # no practitioner: nothing to offer
 
 
 def test_booking_an_existing_patient(client, clinic, reception):

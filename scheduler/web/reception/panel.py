@@ -53,12 +53,17 @@ def panel_patients():
 
 @bp.get("/book/panel/times")
 def panel_times():
-    """The free times that fit the treatment and its buffer with the practitioner on the day;
-    without ?treatment_id=, the patient's usual treatment (their latest session's)."""
-    practitioner = db.session.get(Practitioner, id_arg("practitioner_id") or 0)
-    day = as_date(request.args.get("date"))
-    if practitioner is None or not practitioner.active or day is None:
-        return _error(404, "There is no such practitioner or day to book.")
+    """The free times that fit the treatment and its buffer with the practitioner on the day
+    (today by default; no practitioner: none); without ?treatment_id=, the patient's usual
+    treatment (their latest session's)."""
+    day = as_date(request.args.get("date")) if request.args.get("date") else clock.today()
+    if day is None:
+        return _error(400, "Give the day as YYYY-MM-DD.", fields={"date": "not a date"})
+    practitioner = None
+    if request.args.get("practitioner_id"):
+        practitioner = db.session.get(Practitioner, id_arg("practitioner_id") or 0)
+        if practitioner is None or not practitioner.active:
+            return _error(404, "There is no such practitioner taking bookings.")
     patient = db.session.get(Patient, id_arg("patient_id") or 0)
     treatment = db.session.get(Treatment, id_arg("treatment_id") or 0)
     if treatment is None and patient is not None:
@@ -66,7 +71,7 @@ def panel_times():
     if treatment is not None and not treatment.active:
         treatment = None
     body = {
-        "practitioner": practitioner.name,
+        "practitioner": practitioner.name if practitioner else None,
         "day": long_date(day),
         "treatments": [
             {"id": t.id, "name": t.name, "minutes": t.duration_minutes, "buffer": t.buffer_minutes}
@@ -76,7 +81,7 @@ def panel_times():
         "times": [],
         "safety": None,
     }
-    if treatment is None:
+    if treatment is None or practitioner is None:
         return jsonify(body)
     starts = availability.free_slots(practitioner, treatment, day)
     body["times"] = [{"value": slot_value(practitioner.id, s), "label": local_hm(s)} for s in starts]

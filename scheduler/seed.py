@@ -62,6 +62,7 @@ CATALOGUE = [
         remind_until="P6M",
         reminder_count=3,
         follow_up_after="P14D",
+        buffer_minutes=0,
     ),
 ]
 

@@ -45,6 +45,7 @@ NOT_TYPED = frozenset(
         "users.role",
         "users.password_hash",
         "patients.unsubscribe_key",
+        "patients.phone_digits",  # the digits of the checked phone, kept by the model
         "api_tokens.token_hash",
         "api_tokens.prefix",
         "appointments.status",

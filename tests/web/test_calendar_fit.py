@@ -64,3 +64,13 @@ def test_a_changed_buffer_changes_the_cells(client, clinic, reception):
     clinic.migraine.buffer_minutes = 30
     db.session.commit()
     assert _cells(client, clinic)[-1] == "16:00"
+
+
+def test_the_booking_form_offers_only_times_where_the_treatment_and_its_buffer_fit(client, clinic, reception):
+    _only_migraine(clinic, 10)
+    html = client.get(
+        f"/book?patient_id={clinic.olivia.id}&treatment_id={clinic.migraine.id}"
+        f"&practitioner_id={clinic.hart.id}&date={TUESDAY}"
+    ).get_data(as_text=True)
+    times = re.findall(r'<input type="radio" name="slot" value="[^"]+"[^>]*><span>(\d\d:\d\d)</span>', html)
+    assert times[0] == "09:00" and times[-1] == "16:15"  # 16:30 + 30 minutes + 10 of buffer > 17:00

@@ -26,6 +26,7 @@ CATALOGUE = [
         remind_until="P6M",
         reminder_count=3,
         follow_up_after=None,
+        buffer_minutes=10,
     ),
     dict(
         name="Cervical dystonia (torticollis)",
@@ -37,6 +38,7 @@ CATALOGUE = [
         remind_until="P6M",
         reminder_count=3,
         follow_up_after="P4W",
+        buffer_minutes=10,
     ),
     dict(
         name="Chronic pain (back, neck, neuropathic)",
@@ -48,6 +50,7 @@ CATALOGUE = [
         remind_until="P6M",
         reminder_count=3,
         follow_up_after="P4W",
+        buffer_minutes=10,
     ),
     dict(
         name="Cosmetic lines (glabellar, forehead, crow's feet)",
@@ -59,6 +62,7 @@ CATALOGUE = [
         remind_until="P6M",
         reminder_count=3,
         follow_up_after="P14D",
+        buffer_minutes=0,
     ),
 ]
 

@@ -1,4 +1,8 @@
-"""Free slots: a practitioner's working hours less their appointments and time off."""
+"""Free slots: a practitioner's working hours less their appointments and time off.
+
+An appointment holds its practitioner until its `held_until` (its end plus its treatment's
+buffer, domain.slots.held_until), and a new booking needs room for its own length and buffer.
+"""
 
 from __future__ import annotations
 
@@ -23,23 +27,27 @@ def time_off_between(practitioner_id: int, start: datetime, end: datetime) -> li
 
 
 def busy_intervals(practitioner_id: int, start: datetime, end: datetime, exclude_id: int | None = None):
-    """The practitioner's occupied appointments and time off overlapping [start, end)."""
+    """The practitioner's held time (occupied appointments to their `held_until`) and time off
+    overlapping [start, end)."""
     appts = db.session.scalars(occupying_conflicts(start, end, practitioner_id=practitioner_id, exclude_id=exclude_id))
-    return [(a.starts_at, a.ends_at) for a in appts] + time_off_between(practitioner_id, start, end)
+    return [(a.starts_at, a.held_until) for a in appts] + time_off_between(practitioner_id, start, end)
 
 
-def free_slots(practitioner: Practitioner, treatment: Treatment, day: date) -> list[datetime]:
-    """Free starts for the treatment with the practitioner on a local day."""
+def free_slots(
+    practitioner: Practitioner, treatment: Treatment, day: date, *, exclude_id: int | None = None
+) -> list[datetime]:
+    """Free starts for the treatment with the practitioner on a local day: the treatment and its
+    buffer fit before the next appointment, time off and the end of working hours
+    (`exclude_id`: an appointment being moved, not counted as busy)."""
     if not practitioner.active or not treatment.active:
         return []
     hours = slots.parse_working_hours(practitioner.working_hours or {})
     start, end = clock.day_bounds(day)
     # An appointment that started the evening before can reach into this day.
-    busy = busy_intervals(practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12))
+    busy = busy_intervals(practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12), exclude_id)
     step = timedelta(minutes=int(current_app.config["SLOT_STEP_MINUTES"]))
-    return slots.free_slots(
-        day, hours, clock.clinic_tz(), timedelta(minutes=treatment.duration_minutes), busy, clock.now(), step
-    )
+    hold = slots.held_length(treatment.duration_minutes, treatment.buffer_minutes)
+    return slots.free_slots(day, hours, clock.clinic_tz(), hold, busy, clock.now(), step)
 
 
 def last_session_of_product(patient_id: int, product: str, on_or_before: date) -> date | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -25,6 +25,8 @@ class Booked(NamedTuple):
     status: str
     patient_name: str
     treatment_name: str
+    #: end of the practitioner's held time (the treatment's buffer after ends_at)
+    held_until: datetime
 
 
 class Staff(NamedTuple):
@@ -77,6 +79,7 @@ def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int
             Patient.first_name,
             Patient.last_name,
             Treatment.name,
+            Appointment.held_until,
         )
         .join(Patient, Patient.id == Appointment.patient_id)
         .join(Treatment, Treatment.id == Appointment.treatment_id)
@@ -94,10 +97,19 @@ def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int
         ),
         tuple(Off(t.practitioner_id, t.starts_at, t.ends_at, t.reason) for t in db.session.scalars(offs)),
         tuple(
-            Booked(aid, pid, starts, ends, status, full_name(first, last), treatment)
-            for aid, pid, starts, ends, status, first, last, treatment in db.session.execute(appts)
+            Booked(aid, pid, starts, ends, status, full_name(first, last), treatment, held)
+            for aid, pid, starts, ends, status, first, last, treatment, held in db.session.execute(appts)
         ),
     )
+
+
+def shortest_hold() -> timedelta | None:
+    """The least time any active treatment holds a practitioner (its length plus its buffer): a
+    free calendar cell must have that much room; None when nothing is offered."""
+    rows = db.session.execute(
+        select(Treatment.duration_minutes, Treatment.buffer_minutes).where(Treatment.active.is_(True))
+    )
+    return slots.shortest_hold((duration, buffer) for duration, buffer in rows)
 
 
 def _frozen(hours: slots.WorkingHours) -> tuple[tuple[str, tuple[tuple[time, time], ...]], ...]:

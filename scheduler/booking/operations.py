@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from scheduler.domain import lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
 from scheduler.models.appointment import occupying_conflicts
+from scheduler.patients import records
 from scheduler.reminders import planning
 from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
@@ -74,24 +76,26 @@ def _check_slot(
         )
     if starts_at < clock.now():
         raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
-    ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
+    ends_at, held = _times(treatment, starts_at)
     hours = slots.parse_working_hours(practitioner.working_hours or {})
-    time_off = time_off_between(practitioner.id, starts_at, ends_at)
-    if not slots.within_working_hours(starts_at, ends_at, hours, clock.clinic_tz(), time_off):
+    time_off = time_off_between(practitioner.id, starts_at, held)
+    if not slots.within_working_hours(starts_at, held, hours, clock.clinic_tz(), time_off):
         raise Rejected(
-            "That time is outside the practitioner's working hours.",
+            "That time is outside the practitioner's working hours"
+            + (f" (with the {treatment.buffer_minutes} minutes after it)." if held > ends_at else "."),
             code="outside_hours",
             fields={"starts_at": "outside working hours"},
         )
-    overlaps = db.session.scalars(
+    # Two statements: the practitioner is held to the buffers' ends, the patient only to the ends.
+    taken = db.session.scalars(
         occupying_conflicts(
-            starts_at, ends_at, practitioner_id=practitioner.id, patient_id=patient.id, exclude_id=exclude_id
-        )
-    ).all()
-    _refuse_overlap(
-        taken=any(a.practitioner_id == practitioner.id for a in overlaps),
-        busy=any(a.patient_id == patient.id for a in overlaps),
-    )
+            starts_at, ends_at, held_until=held, practitioner_id=practitioner.id, exclude_id=exclude_id
+        ).limit(1)
+    ).first()
+    busy = db.session.scalars(
+        occupying_conflicts(starts_at, ends_at, patient_id=patient.id, exclude_id=exclude_id).limit(1)
+    ).first()
+    _refuse_overlap(taken=taken is not None, busy=busy is not None)
     day = clock.local_date(starts_at)
     last = last_session_of_product(patient.id, treatment.product, day)
     too_soon = safety.is_too_soon(last, day, treatment.min_interval_days)
@@ -104,6 +108,12 @@ def _check_slot(
             fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
         )
     return too_soon
+
+
+def _times(treatment: Treatment, starts_at: datetime) -> tuple[datetime, datetime]:
+    """A booking's end and the end of its practitioner's held time (the treatment's buffer after it)."""
+    ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
+    return ends_at, slots.held_until(ends_at, treatment.buffer_minutes)
 
 
 def _refuse_overlap(*, taken: bool, busy: bool) -> None:
@@ -171,12 +181,14 @@ def book(
         starts_at=starts_at,
         override_reason=override_reason,
     )
+    ends_at, held = _times(treatment, starts_at)
     appt = Appointment(
         patient=patient,
         practitioner=practitioner,
         treatment=treatment,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=treatment.duration_minutes),
+        ends_at=ends_at,
+        held_until=held,
         status="booked",
         override_reason=override_reason if overridden else None,
         booked_by_id=actor.id if actor else None,
@@ -218,10 +230,10 @@ def reschedule(
         override_reason=override_reason,
         exclude_id=appt.id,
     )
-    ends_at = starts_at + timedelta(minutes=appt.treatment.duration_minutes)
+    ends_at, held = _times(appt.treatment, starts_at)
 
     def move() -> None:
-        appt.starts_at, appt.ends_at = starts_at, ends_at
+        appt.starts_at, appt.ends_at, appt.held_until = starts_at, ends_at, held
         if overridden:
             appt.override_reason = override_reason
 
@@ -233,3 +245,26 @@ def reschedule(
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
     planning.appointment_changed("rescheduled", appt)
     return appt
+
+
+def book_new_patient(
+    patient: dict[str, Any],
+    *,
+    practitioner_id: int,
+    treatment_id: int,
+    starts_at: datetime,
+    actor: User | None,
+    override_reason: str | None = None,
+) -> Appointment:
+    """Registers a patient and books them in one transaction (the booking panel's new patient):
+    a refused booking registers nobody, and the desk keeps the slot and what it typed."""
+    begin_write()
+    created = records.create(patient, actor=actor)
+    return book(
+        patient_id=created.id,
+        practitioner_id=practitioner_id,
+        treatment_id=treatment_id,
+        starts_at=starts_at,
+        actor=actor,
+        override_reason=override_reason,
+    )

@@ -17,6 +17,9 @@ from scheduler.services.errors import Conflict, NotFound, Rejected
 
 INTERVAL_FIELDS = ("min_interval_days", "remind_from", "remind_until", "reminder_count", "follow_up_after")
 TREATMENT_FIELDS = ("name", "kind", "product", "duration_minutes", "active", *INTERVAL_FIELDS)
+# --- buffer after appointments ---
+TREATMENT_FIELDS += ("buffer_minutes",)
+# --- end buffer ---
 PRACTITIONER_FIELDS = ("name", "email", "active", "working_hours")
 
 
@@ -58,6 +61,21 @@ def _normalise_durations(values: dict[str, Any]) -> None:
             values[key] = text if weeks_only else durations.parse_duration(text).iso
 
 
+# --- buffer after appointments ---
+def _buffer(minutes: Any) -> int:
+    """The buffer after a treatment's appointments: a whole number of minutes from 0 to
+    domain.slots.MAX_BUFFER_MINUTES (none given: 0); anything else is refused naming the field."""
+    if minutes is None:
+        return 0
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= slots.MAX_BUFFER_MINUTES:
+        why = f"a whole number of minutes from 0 to {slots.MAX_BUFFER_MINUTES}"
+        raise Rejected(f"The buffer must be {why}.", code="invalid_buffer", fields={"buffer_minutes": why})
+    return minutes
+
+
+# --- end buffer ---
+
+
 def _unique_name(name: str, exclude_id: int | None = None) -> None:
     """Refuses a second treatment with the same name."""
     stmt = select(Treatment.id).where(Treatment.name == name)
@@ -72,6 +90,7 @@ def create_treatment(data: dict[str, Any], *, actor: User | None) -> Treatment:
     begin_write()
     values = {k: data.get(k) for k in TREATMENT_FIELDS if k in data}
     values.setdefault("active", True)
+    values["buffer_minutes"] = _buffer(values.get("buffer_minutes"))  # --- buffer ---
     _check_intervals(values)
     _normalise_durations(values)
     _unique_name(values["name"])
@@ -94,6 +113,7 @@ def update_treatment(treatment_id: int, changes: dict[str, Any], *, actor: User 
     treatment = get_treatment(treatment_id)
     changes = {k: v for k, v in changes.items() if k in TREATMENT_FIELDS}
     merged = {k: getattr(treatment, k) for k in TREATMENT_FIELDS} | changes
+    merged["buffer_minutes"] = _buffer(merged.get("buffer_minutes"))  # --- buffer ---
     _check_intervals(merged)
     _normalise_durations(merged)
     if "name" in changes:

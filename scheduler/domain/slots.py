@@ -185,3 +185,28 @@ def free_slots(
             slots.append(slot)
             slot += step
     return slots
+
+
+# --- buffer after an appointment (treatment.buffer_minutes) -----------------------------------
+
+#: the longest buffer an admin may set after a treatment, in minutes
+MAX_BUFFER_MINUTES = 60
+
+
+def held_until(ends_at: datetime, buffer_minutes: int) -> datetime:
+    """The end of the time an appointment holds its practitioner: its end plus its treatment's
+    buffer. The practitioner's next appointment, time off and the end of working hours must all
+    leave room for it; the patient is held only until `ends_at`."""
+    return ends_at + timedelta(minutes=buffer_minutes)
+
+
+def held_length(duration_minutes: int, buffer_minutes: int) -> timedelta:
+    """How long a booking of a treatment holds its practitioner (its length plus its buffer)."""
+    return timedelta(minutes=duration_minutes + buffer_minutes)
+
+
+def shortest_hold(treatments: Iterable[tuple[int, int]]) -> timedelta | None:
+    """The shortest hold among (duration, buffer) pairs: the least room a free calendar cell
+    must have for any treatment to fit; None without treatments."""
+    lengths = [held_length(d, b) for d, b in treatments]
+    return min(lengths) if lengths else None

@@ -6,8 +6,9 @@ import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Date, Index, String, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from scheduler.domain import lookup
 from scheduler.domain.consent import EMAILS, ConsentState, legacy_flag, migrated_answers
 from scheduler.models.base import Base, UTCDateTime, utcnow
 from scheduler.models.consent import Consent
@@ -33,6 +34,9 @@ class Patient(Base):
     last_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    #: the phone's national digits ("+44 7700 900118" -> "07700900118", domain.lookup), kept by
+    #: the model whenever `phone` is set; the patients' search compares phone numbers with it
+    phone_digits: Mapped[str | None] = mapped_column(String(40))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     #: names the patient in unsubscribe links instead of the id (services.unsubscribe); set on
     #: every insert made through SQLAlchemy, filled for older rows by migration 0006
@@ -44,6 +48,12 @@ class Patient(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     consents: Mapped[list[Consent]] = relationship(lazy="selectin", order_by=Consent.topic)
+
+    @validates("phone")
+    def _keep_phone_digits(self, _key: str, value: str | None) -> str | None:
+        """Keeps `phone_digits` in step with the phone number."""
+        self.phone_digits = lookup.phone_digits(value)
+        return value
 
     @property
     def full_name(self) -> str:
@@ -83,4 +93,6 @@ class Patient(Base):
 Index("ix_patients_last_name_lower", func.lower(Patient.last_name))
 Index("ix_patients_email_lower", func.lower(Patient.email))
 Index("ix_patients_phone", Patient.phone)
+Index("ix_patients_phone_digits", Patient.phone_digits)
+Index("ix_patients_date_of_birth", Patient.date_of_birth)
 Index("ix_patients_unsubscribe_key", Patient.unsubscribe_key, unique=True)

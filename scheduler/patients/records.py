@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 from scheduler.db import begin_write
+from scheduler.domain import lookup
 from scheduler.extensions import db
 from scheduler.models import Patient, User
 from scheduler.patients import consents
@@ -27,8 +27,10 @@ def get(patient_id: int) -> Patient:
 
 
 def search(q: str | None, limit: int = 50, offset: int = 0) -> list[Patient]:
-    """Patients matching a name, email, phone or date of birth, by last then first name."""
-    stmt = select(Patient).where(Patient.erased_at.is_(None))  # an erased patient is found by id only
+    """Patients matching a search text, by last then first name: the one patient search of the
+    desk, the booking panel's type-ahead and the API (what the text means: domain.lookup). An
+    erased patient is found by id only."""
+    stmt = select(Patient).where(Patient.erased_at.is_(None))
     q = (q or "").strip()
     if q:
         stmt = stmt.where(_matches(q))
@@ -37,29 +39,28 @@ def search(q: str | None, limit: int = 50, offset: int = 0) -> list[Patient]:
 
 
 def _matches(q: str):
-    """The WHERE clause for one search text."""
-    try:
-        return Patient.date_of_birth == date.fromisoformat(q)
-    except ValueError:
-        pass
-    words = q.lower().split()
-    like = f"{_escape(q.lower())}%"
+    """The WHERE clause for one search text: a date of birth (dd/mm/yyyy, "13 Apr 1951", ISO),
+    a phone number in any common format (compared as national digits), or an email fragment
+    or the words of a name in any order ("Patel, Amelia", "amelia patel"), each word the start
+    of the first name, the last name or a later part of either."""
+    wanted = lookup.read(q)
+    if wanted.date_of_birth is not None:
+        return Patient.date_of_birth == wanted.date_of_birth
+    if wanted.phone is not None:
+        return Patient.phone_digits.like(f"%{_escape(wanted.phone)}%", escape="\\")
     clauses = [func.lower(Patient.email).like(f"%{_escape(q.lower())}%", escape="\\")]
-    digits = re.sub(r"\D", "", q)
-    if len(digits) >= 4 and not re.search(r"[A-Za-z]", q):
-        clauses.append(Patient.phone.like(f"%{_escape(q.strip())}%", escape="\\"))
-        clauses.append(func.replace(func.replace(Patient.phone, " ", ""), "-", "").like(f"%{digits}%"))
-    name_terms = [
-        or_(
-            func.lower(Patient.first_name).like(f"{_escape(w)}%", escape="\\"),
-            func.lower(Patient.last_name).like(f"{_escape(w)}%", escape="\\"),
-        )
-        for w in words
-    ]
-    clauses.append(func.lower(Patient.last_name).like(like, escape="\\"))
-    if name_terms:
-        clauses.append(and_(*name_terms))
+    if wanted.words:
+        clauses.append(and_(*(_name_starts(word) for word in wanted.words)))
     return or_(*clauses)
+
+
+def _name_starts(word: str):
+    """A name word starts the first or the last name, or a part of one after a space or hyphen."""
+    parts = []
+    for column in (func.lower(Patient.first_name), func.lower(Patient.last_name)):
+        for before in ("", "% ", "%-"):
+            parts.append(column.like(f"{before}{_escape(word)}%", escape="\\"))
+    return or_(*parts)
 
 
 def _escape(text: str) -> str:

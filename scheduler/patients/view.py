@@ -76,6 +76,21 @@ def sessions(patient_id: int) -> list[TreatmentSession]:
     return list(db.session.scalars(stmt))
 
 
+def usual_treatment(patient_id: int) -> Treatment | None:
+    """The treatment to offer first when booking the patient: that of their latest session (the
+    one their recall entry names), else of their latest appointment; only a treatment still offered."""
+    for s in sessions(patient_id):
+        if s.treatment.active:
+            return s.treatment
+    stmt = (
+        select(Treatment)
+        .join(Appointment, Appointment.treatment_id == Treatment.id)
+        .where(Appointment.patient_id == patient_id, Treatment.active.is_(True))
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+    )
+    return db.session.scalars(stmt.limit(1)).first()
+
+
 def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]:
     """The re-treatment status of every treatment the patient has had, soonest window first."""
     today = today or clock.today()

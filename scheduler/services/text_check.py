@@ -47,6 +47,7 @@ NOT_TYPED = frozenset(
         "patients.unsubscribe_key",
         "consents.topic",
         "consents.via",
+        "patients.phone_digits",  # the digits of the checked phone, kept by the model
         "api_tokens.token_hash",
         "api_tokens.prefix",
         "appointments.status",

@@ -300,9 +300,10 @@ def drive(api: Api, clinic: Clinic, today: date, load: Load) -> None:
     def worker(n: int) -> None:
         rng = random.Random(1000 + n)
         try:
-            # 1. four slots of one practitioner, each wanted by all eight threads (different patients)
+            # 1. four slots of one practitioner, each wanted by all eight threads (different patients);
+            #    45 minutes apart: the demo's migraine holds its practitioner 30 minutes and a 10-minute buffer
             for k in range(4):
-                starts = rfc3339(race_day, 9, 30 * k)
+                starts = rfc3339(race_day, 9, 45 * k)
                 barrier.wait(timeout=60)
                 result = api.post(
                     "/appointments",

@@ -54,9 +54,11 @@ def test_free_times_link_to_the_prefilled_booking_form(client, clinic, reception
     make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TUESDAY, 10))
     html = client.get(f"/calendar?date={TUESDAY}").get_data(as_text=True)
     links = re.findall(rf'href="/book\?practitioner_id={clinic.hart.id}&amp;date={TUESDAY}&amp;time=(\d\d:\d\d)"', html)
-    assert links[0] == "09:00" and "09:45" in links and "16:45" in links
+    assert links[0] == "09:00" and "09:30" in links and "16:30" in links
     assert "10:00" not in links and "10:15" not in links  # taken
-    assert len(links) == 32 - 2
+    # the shortest treatment (cosmetic, 20 minutes) does not fit at 09:45 (10:00 booked) nor at 16:45 (17:00 closes)
+    assert "09:45" not in links and "16:45" not in links
+    assert len(links) == 32 - 2 - 2
 
 
 def test_no_free_times_in_the_past(client, clinic, reception, frozen):

@@ -11,7 +11,7 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import durations, plan
+from scheduler.domain import durations, plan, slots
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
@@ -43,6 +43,13 @@ class TreatmentForm(PlainTextForm):
     follow_value = StringField("Follow-up email after (empty for none)", validators=[Optional(), Length(max=20)])
     follow_unit = SelectField("unit", choices=UNIT_CHOICES)
     active = BooleanField("Offered (bookable)", default=True)
+    # --- buffer after appointments ---
+    buffer_minutes = IntegerField(
+        "Buffer after each appointment (minutes)",
+        default=0,
+        validators=[Optional(), NumberRange(0, slots.MAX_BUFFER_MINUTES, "From 0 to 60 minutes.")],
+    )
+    # --- end buffer ---
 
 
 def to_iso(value: str | None, unit: str) -> str | None:
@@ -78,6 +85,7 @@ def _values(form: TreatmentForm) -> dict:
         "reminder_count": form.reminder_count.data,
         "follow_up_after": to_iso(form.follow_value.data, form.follow_unit.data),
         "active": form.active.data,
+        "buffer_minutes": form.buffer_minutes.data or 0,  # --- buffer ---
     }
 
 

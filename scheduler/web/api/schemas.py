@@ -20,6 +20,7 @@ from pydantic import (
 
 from scheduler.domain.durations import MIN_INTERVAL_DAYS
 from scheduler.web.api.consent_schemas import ConsentAnswers, ConsentsOut, consents_out
+from scheduler.domain.slots import MAX_BUFFER_MINUTES
 from scheduler.web.api.plain_text import FREE_TEXT, PlainTextModel
 
 MAX_ID = 2**31 - 1
@@ -137,6 +138,8 @@ class TreatmentIn(In):
     reminder_count: int = Field(default=3, ge=1, le=6)
     follow_up_after: DurationText | None = Field(default=None, examples=["P4W"])
     active: bool = True
+    #: minutes the practitioner stays held after each appointment (buffer)
+    buffer_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
 
 
 class TreatmentPatch(Patch):
@@ -152,6 +155,7 @@ class TreatmentPatch(Patch):
     reminder_count: int = Field(default=None, ge=1, le=6)  # type: ignore[assignment]
     follow_up_after: DurationText | None = None
     active: bool = None  # type: ignore[assignment]
+    buffer_minutes: int = Field(default=None, ge=0, le=MAX_BUFFER_MINUTES)  # type: ignore[assignment]
 
 
 class TreatmentOut(Out):
@@ -166,6 +170,7 @@ class TreatmentOut(Out):
     reminder_count: int
     follow_up_after: str | None
     active: bool
+    buffer_minutes: int
 
 
 class TreatmentPatched(TreatmentOut):

@@ -23,6 +23,7 @@ from scheduler.web.reception import (  # noqa: E402,F401  (registers the routes 
     booking,
     calendar,
     filters,
+    panel,
     patients,
     recall,
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from scheduler.booking import availability, operations, visits
-from scheduler.domain import lifecycle, safety, slots
+from scheduler.domain import lifecycle, safety
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.patients import sessions
@@ -140,18 +140,7 @@ def appointment_complete(appointment_id: int):
 
 def _free_starts(appt: Appointment, day: date) -> list[datetime]:
     """Free starts for the appointment's practitioner and treatment, the appointment itself not counted as busy."""
-    practitioner, treatment = appt.practitioner, appt.treatment
-    if not practitioner.active or not treatment.active:
-        return []
-    hours = slots.parse_working_hours(practitioner.working_hours or {})
-    start, end = clock.day_bounds(day)
-    busy = availability.busy_intervals(
-        practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12), exclude_id=appt.id
-    )
-    step = timedelta(minutes=int(current_app.config["SLOT_STEP_MINUTES"]))
-    return slots.free_slots(
-        day, hours, clock.clinic_tz(), timedelta(minutes=treatment.duration_minutes), busy, clock.now(), step
-    )
+    return availability.free_slots(appt.practitioner, appt.treatment, day, exclude_id=appt.id)
 
 
 def render_reschedule(

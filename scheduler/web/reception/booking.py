@@ -68,21 +68,13 @@ def _chosen(source) -> Choice:
     if treatment is not None and not treatment.active:
         treatment = None
     if treatment is None and patient is not None and not tid:
-        treatment = _usual_treatment(patient)
+        treatment = patient_view.usual_treatment(patient.id)
     practitioner = db.session.get(Practitioner, prid) if prid else None
     if practitioner is not None and not practitioner.active:
         practitioner = None
     day = as_date(source.get("date")) or clock.today()
     time_text = (source.get("time") or "").strip()[:5]
     return Choice(patient, treatment, practitioner, day, time_text, text_arg("q", 100, source, label="search"))
-
-
-def _usual_treatment(patient: Patient) -> Treatment | None:
-    """The treatment of the patient's latest session, as a sensible default."""
-    for s in patient_view.sessions(patient.id):
-        if s.treatment.active:
-            return s.treatment
-    return None
 
 
 def _slot_groups(choice: Choice, practitioners: list[Practitioner]) -> list[SlotGroup]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import abort, render_template, request, url_for
 
-from scheduler.booking.calendar import Booked, shown_between
+from scheduler.booking.calendar import Booked, shortest_hold, shown_between
 from scheduler.catalog import operations as catalog
 from scheduler.domain import slots
 from scheduler.services import clock
@@ -38,7 +38,8 @@ def day():
     practitioners = [p for p in everyone if p.active] + [p for p in everyone if not p.active and p.id in booked_with]
     week = url_for("reception.week", date=the_day.isoformat())
     cells = [Cell(p, the_day, p.name, f"{week}&practitioner_id={p.id}") for p in practitioners]
-    grid = calendar_html(cells, appts, offs, f"Appointments on {long_date(the_day)}") if cells else None
+    label = f"Appointments on {long_date(the_day)}"
+    grid = calendar_html(cells, appts, offs, label, shortest_hold()) if cells else None
     return render_template(
         "reception/day.html",
         grid=grid,
@@ -75,7 +76,7 @@ def week():
     hidden = [d for d in days if d not in shown]
     cells = [Cell(staff, d, f"{d:%a} {d.day} {d:%b}", url_for("reception.day", date=d.isoformat())) for d in shown]
     label = f"{practitioner.name}, week of {short_date(monday)}"
-    grid = calendar_html(cells, appts, offs, label) if cells else None
+    grid = calendar_html(cells, appts, offs, label, shortest_hold()) if cells else None
     return render_template(
         "reception/week.html",
         grid=grid,

@@ -30,7 +30,7 @@ FREE_STEP = 15  # minutes per clickable free cell
 MAX_LANES = 3
 DEFAULT_HOURS = (8 * 60, 18 * 60)
 #: document order of items starting on the same track (the stylesheet's z-index does the stacking)
-KIND_ORDER = {"work": 0, "off": 1, "free": 2, "appt": 3, "now": 4}
+KIND_ORDER = {"work": 0, "off": 1, "buffer": 2, "free": 3, "appt": 4, "now": 5}
 #: rendered grids kept per process (a busy day is about 200 KB)
 RENDERED = 24
 
@@ -46,7 +46,8 @@ class Cell(NamedTuple):
 
 @dataclass
 class Item:
-    """Something placed in a column: working time, time off, a free cell, an appointment, now."""
+    """Something placed in a column: working time, time off, a buffer after an appointment, a free
+    cell, an appointment, now."""
 
     kind: str
     row: int
@@ -125,8 +126,19 @@ def _lanes(appts: list[Booked]) -> tuple[dict[int, int], int]:
     return lane_of, max(1, min(len(ends), MAX_LANES))
 
 
-def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Sequence[Off], now: datetime) -> Grid:
-    """Lays out the columns with their appointments, time off and free cells."""
+def build_grid(
+    cells: Sequence[Cell],
+    appts: Sequence[Booked],
+    offs_shown: Sequence[Off],
+    now: datetime,
+    fit: timedelta | None = None,
+) -> Grid:
+    """Lays out the columns with their appointments, their buffers, time off and free cells.
+
+    A free cell is offered only where `fit` (the shortest treatment with its buffer,
+    booking.calendar.shortest_hold) fits before the next held time, time off or the end of
+    working hours; without `fit`, where one cell's length does.
+    """
     tz = clock.clinic_tz()
     today = now.astimezone(tz).date()
     days = sorted({c.day for c in cells})
@@ -145,12 +157,12 @@ def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Seque
         day_start, day_end = clock.day_bounds(day)
         offs_today = [t for t in offs.get(practitioner.id, []) if t.starts_at < day_end and t.ends_at > day_start]
         mine = by_key.get((practitioner.id, day), [])
-        busy = [(a.starts_at, a.ends_at) for a in mine if a.status in OCCUPYING]
+        busy = [(a.starts_at, a.held_until) for a in mine if a.status in OCCUPYING]
         busy += [(t.starts_at, t.ends_at) for t in offs_today]
         free = []
         if practitioner.active:
             step = timedelta(minutes=FREE_STEP)
-            free = slots.free_slots(day, hours, tz, step, busy, now, step)
+            free = slots.free_slots(day, hours, tz, fit or step, busy, now, step)
         spans = [(_minute(s, day, tz), _minute(e, day, tz)) for s, e in working]
         spans += [(_minute(a.starts_at, day, tz), _minute(a.ends_at, day, tz)) for a in mine]
         for s, e in spans:
@@ -188,6 +200,10 @@ def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Seque
             )
         lane_of, col.lanes = _lanes(mine)
         for a in mine:
+            if a.status in OCCUPYING and a.held_until > a.ends_at:
+                sm, em = _minute(a.ends_at, day, tz), _minute(a.held_until, day, tz)
+                if em > sm:
+                    col.items.append(Item("buffer", row(sm), span(sm, em), start=a.ends_at, lane=lane_of[a.id]))
             sm, em = _minute(a.starts_at, day, tz), _minute(a.ends_at, day, tz)
             aside = a.status not in OCCUPYING and any(a.starts_at <= f < a.ends_at for f in free)
             col.items.append(
@@ -208,7 +224,9 @@ def build_grid(cells: Sequence[Cell], appts: Sequence[Booked], offs_shown: Seque
     return grid
 
 
-def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence[Off], label: str) -> Markup:
+def calendar_html(
+    cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence[Off], label: str, fit: timedelta | None = None
+) -> Markup:
     """The rendered grid of these columns, appointments and time off.
 
     Laying out and rendering a busy day (20 columns, hundreds of appointments and free cells)
@@ -223,6 +241,7 @@ def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence
         tuple(offs),
         clock.now().replace(second=0, microsecond=0),
         label,
+        fit,
         clock.clinic_tz().key,
         request.script_root,
     )
@@ -232,6 +251,6 @@ def calendar_html(cells: Sequence[Cell], appts: Sequence[Booked], offs: Sequence
 @lru_cache(maxsize=RENDERED)
 def _render(facts: tuple) -> Markup:
     """Lays out and renders a grid (see calendar_html): a pure function of its facts and the templates."""
-    cells, appts, offs, now, label, _zone, _root = facts
+    cells, appts, offs, now, label, fit, _zone, _root = facts
     macro = get_template_attribute("reception/_grid.html", "calendar_grid")
-    return Markup(macro(build_grid(cells, appts, offs, now), label))
+    return Markup(macro(build_grid(cells, appts, offs, now, fit), label))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qsl
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from scheduler.catalog import operations as catalog
@@ -15,9 +18,9 @@ from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.args import text_arg
-from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm
+from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm, as_date
 from scheduler.web.reception import bp
-from scheduler.web.reception.common import actor, show_service_error
+from scheduler.web.reception.common import actor, id_arg, show_service_error
 
 PAGE = 50
 
@@ -64,14 +67,28 @@ def patient_new():
             else:
                 db.session.commit()
                 flash(f"Registered {patient.full_name}.", "success")
-                if form.then.data == "book":
-                    return redirect(url_for("reception.book", patient_id=patient.id))
+                if (form.then.data or "").startswith("book"):
+                    return redirect(url_for("reception.book", patient_id=patient.id, **_booking_kept(form.then.data)))
                 return redirect(url_for("reception.patient", patient_id=patient.id))
         else:
             status = 409
     elif request.method == "POST":
         status = 400
     return render_template("reception/patient_form.html", form=form, patient=None, duplicates=duplicates), status
+
+
+def _booking_kept(then: str) -> dict[str, str]:
+    """The booking choices a "Register a new patient" link carried ("book?practitioner_id=..&date=..
+    &time=.."): the practitioner, day, time and treatment of the calendar cell, so that the slot is
+    not lost; anything else in it is dropped."""
+    carried = dict(parse_qsl(then.partition("?")[2][:300]))
+    kept = {k: str(id_arg(k, carried)) for k in ("practitioner_id", "treatment_id") if id_arg(k, carried)}
+    day = as_date(carried.get("date"))
+    if day is not None:
+        kept["date"] = day.isoformat()
+    if re.fullmatch(r"\d\d:\d\d", carried.get("time", "")):
+        kept["time"] = carried["time"]
+    return kept
 
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])

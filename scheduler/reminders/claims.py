@@ -59,7 +59,8 @@ def _claimable(now: BindParameter) -> tuple[ColumnElement[bool], ColumnElement[b
 
 @lru_cache(maxsize=2)
 def _claim_statements(sqlite: bool) -> tuple[Update, ...]:
-    """The claim's UPDATEs (lapsed leases, due rows, then the siblings of those), built once: a sweep claims every few seconds.
+    """The claim's UPDATEs (lapsed leases, due rows, their patients' other due re-treatment reminders),
+    built once: a sweep claims every few seconds.
 
     Building these expressions cost about a millisecond a claim; as cached statements they also
     keep their compiled form. Parameters: c_now, c_until (the lease's end), c_token, c_limit.

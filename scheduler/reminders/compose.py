@@ -56,7 +56,11 @@ class Track:
 
 
 #: the iCalendar METHOD and STATUS of each email kind that carries the appointment
-ICS = {"confirmation": ("REQUEST", "CONFIRMED"), "pre_visit": ("REQUEST", "CONFIRMED"), "cancellation": ("CANCEL", "CANCELLED")}
+ICS = {
+    "confirmation": ("REQUEST", "CONFIRMED"),
+    "pre_visit": ("REQUEST", "CONFIRMED"),
+    "cancellation": ("CANCEL", "CANCELLED"),
+}
 
 
 @dataclass(frozen=True)

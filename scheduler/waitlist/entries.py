@@ -21,7 +21,9 @@ def _exists(model, ident: int | None, field: str, label: str):
     """The referenced row, or a 422 naming the field."""
     row = db.session.get(model, ident) if ident is not None else None
     if row is None:
-        raise Rejected(f"There is no {label} with id {ident}.", code="invalid_reference", fields={field: f"no such {label}"})
+        raise Rejected(
+            f"There is no {label} with id {ident}.", code="invalid_reference", fields={field: f"no such {label}"}
+        )
     return row
 
 
@@ -43,8 +45,11 @@ def add(
         _exists(Practitioner, practitioner_id, "practitioner_id", "practitioner")
     problems = rules.wish_problems(from_date, until_date, clock.today())
     if problems:
-        raise Rejected("The dates cannot be used: " + "; ".join(f"{k} {v}" for k, v in problems.items()) + ".",
-                       code="bad_dates", fields=problems)
+        raise Rejected(
+            "The dates cannot be used: " + "; ".join(f"{k} {v}" for k, v in problems.items()) + ".",
+            code="bad_dates",
+            fields=problems,
+        )
     entry = WaitlistEntry(
         patient_id=patient_id,
         treatment_id=treatment_id,

@@ -28,7 +28,9 @@ def calendar_of(msg):
 
 
 def words(msg) -> str:
-    return " ".join([str(msg["Subject"]), msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()])
+    return " ".join(
+        [str(msg["Subject"]), msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()]
+    )
 
 
 def confirmed(clinic, smtp, travel, when=None):

@@ -159,5 +159,7 @@ def test_a_sweep_process_killed_mid_way_leaves_each_patient_one_email(app, smtp,
     received = Counter(smtp.message_ids())
     per_patient = Counter(str(m["To"]) for m in smtp.messages)
     assert len(received) == 20  # one email per patient ...
-    assert max(received.values()) <= 2 and sum(1 for n in received.values() if n > 1) <= 1  # ... the one in flight at most twice
+    assert (
+        max(received.values()) <= 2 and sum(1 for n in received.values() if n > 1) <= 1
+    )  # ... the one in flight at most twice
     assert len(per_patient) == 20

@@ -45,11 +45,8 @@ def add(
         _exists(Practitioner, practitioner_id, "practitioner_id", "practitioner")
     problems = rules.wish_problems(from_date, until_date, clock.today())
     if problems:
-        raise Rejected(
-            "The dates cannot be used: " + "; ".join(f"{k} {v}" for k, v in problems.items()) + ".",
-            code="bad_dates",
-            fields=problems,
-        )
+        why = "; ".join(f"the {'last' if k == 'until_date' else 'first'} date is {v}" for k, v in problems.items())
+        raise Rejected(f"Those dates cannot be used: {why}.", code="bad_dates", fields=problems)
     entry = WaitlistEntry(
         patient_id=patient_id,
         treatment_id=treatment_id,

@@ -145,8 +145,7 @@ def reconcile_appointment(
             [r.row for r in notices], [r.row for r in rows], opted_in, appt.starts_at, clock.now()
         )
         apply_ops(notice, kind="cancellation", **target)
-        matching.offer_slot(appt)
-        if notice or db.session.info.get(matching.OFFERED):
+        if matching.offer_slot(appt) or notice:
             db.session.info[WAKE_FLAG] = True
 
 

@@ -19,9 +19,6 @@ from scheduler.models import Appointment, Reminder, WaitlistEntry
 from scheduler.reminders.rows import new_row
 from scheduler.services import clock
 
-#: set in a database session's info when offers were queued (the embedded sweep is woken after the commit)
-OFFERED = "waitlist.offered"
-
 
 def waiting(treatment_id: int) -> list[wishes.Wish]:
     """The waiting entries of a treatment, as plan input."""
@@ -59,5 +56,4 @@ def offer_slot(appt: Appointment) -> list[int]:
         )
     if fresh:
         db.session.flush()
-        db.session.info[OFFERED] = True
     return [w.id for w in fresh]

@@ -173,6 +173,7 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
         "REMINDER_RETRY_BASE_SECONDS": _int(env, "REMINDER_RETRY_BASE_SECONDS", 300, minimum=1),
         "UNSUBSCRIBE_MAX_AGE_DAYS": _int(env, "UNSUBSCRIBE_MAX_AGE_DAYS", 400, minimum=1),
         "EMAIL_BODY_RETENTION_DAYS": _int(env, "EMAIL_BODY_RETENTION_DAYS", 730, minimum=1),
+        "WAITLIST_OFFERS": _int(env, "WAITLIST_OFFERS", 3, minimum=1),
     }
     if name == "testing":
         # Hashing cost is no part of what the tests check; scrypt would dominate their run time.

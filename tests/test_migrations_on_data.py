@@ -191,4 +191,61 @@ def test_0008_carries_every_patients_choice_into_the_consents_and_back(empty_url
         with db.engine.connect() as conn:
             back = dict(conn.execute(text("SELECT id, reminders_opt_in FROM patients")).all())
         assert {p: bool(v) for p, v in back.items()} == flags | {1: False}
+def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_to_lose_notices(empty_url, monkeypatch):
+    """0011 widens the reminder kinds (SQLite copies the table): rows survive both ways; the downgrade
+    refuses while waitlist entries or notices exist, and with the loss confirmed removes just those."""
+    from migrations.guard import ALLOW_DATA_LOSS
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0011")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO patients (first_name, last_name, unsubscribe_key, created_at, "
+                "updated_at) VALUES ('Ada', 'Lovelace', 'k1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO practitioners (name, active, working_hours, created_at) "
+                "VALUES ('Dr A', true, '{}', CURRENT_TIMESTAMP)",
+                "INSERT INTO treatments (name, kind, product, duration_minutes, min_interval_days, remind_from, "
+                "remind_until, reminder_count, active, created_at) VALUES ('T', 'cosmetic', 'P', 20, 90, 'P3M', "
+                "'P6M', 3, true, CURRENT_TIMESTAMP)",
+                "INSERT INTO appointments (patient_id, practitioner_id, treatment_id, starts_at, ends_at, status, "
+                "created_at, updated_at) VALUES (1, 1, 1, '2027-03-01 09:00:00', '2027-03-01 09:20:00', "
+                "'cancelled', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO waitlist_entries (patient_id, treatment_id, from_date, until_date, status, "
+                "created_at, updated_at) VALUES (1, 1, '2027-03-01', '2027-03-31', 'waiting', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)",
+            ):
+                conn.execute(text(statement))
+            for kind, seq, moved in (("confirmation", 1, "'2027-02-28 10:00:00'"), ("cancellation", 0, "NULL")):
+                conn.execute(
+                    text(
+                        "INSERT INTO reminders (patient_id, treatment_id, kind, appointment_id, seq, due_at, status, "
+                        f"attempts, message_id, moved_from, created_at, updated_at) VALUES (1, 1, '{kind}', 1, {seq}, "
+                        f"'2027-02-01 09:00:00', 'sent', 1, '<{kind}@x>', {moved}, CURRENT_TIMESTAMP, "
+                        "CURRENT_TIMESTAMP)".replace("'sent', 1", "'pending', 0")
+                    )
+                )
+        with pytest.raises(SystemExit):  # flask-migrate's way of saying DataLossRefused
+            downgrade(revision="-1")
+        assert "waitlist_entries" in inspect(db.engine).get_table_names()  # nothing changed
+        monkeypatch.setenv(ALLOW_DATA_LOSS, "1")
+        downgrade(revision="-1")
+        assert (
+            "moved_from" not in _columns("reminders") and "waitlist_entries" not in inspect(db.engine).get_table_names()
+        )
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT kind, message_id FROM reminders")).all() == [
+                ("confirmation", "<confirmation@x>")
+            ]
+            with pytest.raises(Exception, match="(?i)check"), conn.begin_nested():
+                conn.execute(
+                    text(
+                        "INSERT INTO reminders (patient_id, treatment_id, kind, appointment_id, seq, due_at, "
+                        "status, attempts, message_id, created_at, updated_at) VALUES (1, 1, 'cancellation', 1, "
+                        "0, '2027-02-01 09:00:00', 'pending', 0, '<again@x>', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    )
+                )
+        upgrade(revision="0011")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT kind FROM reminders")).scalars().all() == ["confirmation"]
         db.engine.dispose()

@@ -12,8 +12,9 @@ from scheduler.models.reminder import Reminder
 from tests.conftest import csrf_from
 
 PUBLIC = {"auth.login", "health.healthz", "health.readyz", "static", "public.book", "api.openapi_json"}
-#: endpoints reached only with a signed link (tested in tests/reminders/test_unsubscribe.py)
-SIGNED = {"public.unsubscribe_page", "public.unsubscribe"}
+#: endpoints reached only with a signed link (tested in tests/reminders/test_unsubscribe.py and
+#: tests/waitlist/test_offers.py)
+SIGNED = {"public.unsubscribe_page", "public.unsubscribe", "offers.offer", "offers.take"}
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def world(app, make_patient, make_practitioner, make_treatment, make_user):
         "user_id": make_user("receptionist").id,
         "token_id": 1,
         "time_off_id": 1,
+        "entry_id": 1,
     }
     return ids
 

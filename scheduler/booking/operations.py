@@ -243,7 +243,7 @@ def reschedule(
     )
     if overridden:
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
-    planning.appointment_changed("rescheduled", appt)
+    planning.appointment_changed("rescheduled", appt, moved_from=old)
     return appt
 
 

@@ -74,3 +74,34 @@ def diff_pre_visit(rows: Sequence[Row], plan: Planned, status: str, refused: str
     if moved(current, plan) and plan.due_at >= now:
         return [Create(current.seq + 1, plan.due_at, plan.expires_at)]
     return []
+
+
+#: statuses of an email that reached the patient (or is reaching them now)
+DELIVERED = ("sent", "sending")
+
+
+def diff_cancellation(
+    notices: Sequence[Row], told: Sequence[Row], opted_in: bool, starts_at: datetime, now: datetime
+) -> Ops:
+    """The notice to the patient of an appointment that was just cancelled (docs/waitlist.md).
+
+    One, and only if an email carrying the appointment's .ics reached them (`told`: its
+    confirmations and pre-visit reminders) and it has not started: its .ics METHOD:CANCEL takes the
+    event out of their calendar. None for a patient who opted out of emails.
+    """
+    if notices or not opted_in or starts_at <= now or not any(r.status in DELIVERED for r in told):
+        return []
+    return [Create(0, now, starts_at)]
+
+
+def last_known_start(newest: tuple[str, datetime | None] | None, old_start: datetime) -> datetime | None:
+    """The start a patient last heard of, for the confirmation of a move: the email says "moved from" it.
+
+    `newest` is (status, moved_from) of the appointment's newest confirmation. If it reached the
+    patient, they know the start it was moved from (`old_start`); if not, they know what that one
+    would have said it moved from (None: they never heard of the appointment, a plain confirmation).
+    """
+    if newest is None:
+        return None
+    status, moved_from = newest
+    return old_start if status in DELIVERED else moved_from

@@ -11,6 +11,7 @@ from scheduler.models.reminder import REMINDER_KINDS, REMINDER_STATUSES, Reminde
 from scheduler.models.session import TreatmentSession
 from scheduler.models.staff import ROLES, ApiToken, User
 from scheduler.models.treatment import KINDS, Treatment
+from scheduler.models.waitlist import WAITLIST_STATUSES, WaitlistEntry
 
 __all__ = [
     "OCCUPYING",
@@ -34,4 +35,6 @@ __all__ = [
     "UTCDateTime",
     "User",
     "utcnow",
+    "WAITLIST_STATUSES",
+    "WaitlistEntry",
 ]

@@ -26,13 +26,16 @@ from scheduler.models.base import Base, UTCDateTime, utcnow
 from scheduler.models.patient import Patient
 from scheduler.models.session import TreatmentSession
 
-REMINDER_KINDS = ("retreatment", "pre_visit", "follow_up", "confirmation")
+REMINDER_KINDS = ("retreatment", "pre_visit", "follow_up", "confirmation", "cancellation", "waitlist_offer")
 REMINDER_STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "skipped")
 #: a due re-treatment reminder in one of these makes the older ones of its track superseded (rule 4)
 LIVE_STATUSES = ("pending", "sending", "sent")
 #: kinds that belong to a session (a re-treatment track, a follow-up) and to an appointment
 SESSION_KINDS = ("retreatment", "follow_up")
 APPOINTMENT_KINDS = ("pre_visit", "confirmation")
+#: one-off notices about an appointment: it was cancelled (to its patient), its freed slot is offered
+#: (to a waitlisted patient; seq is the waitlist entry's id)
+NOTICE_KINDS = ("cancellation", "waitlist_offer")
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -52,7 +55,7 @@ class Reminder(Base):
         CheckConstraint(f"status IN {_in(REMINDER_STATUSES)}", name="status"),
         CheckConstraint(
             f"(kind IN {_in(SESSION_KINDS)} AND session_id IS NOT NULL) OR "
-            f"(kind IN {_in(APPOINTMENT_KINDS)} AND appointment_id IS NOT NULL)",
+            f"(kind IN {_in(APPOINTMENT_KINDS + NOTICE_KINDS)} AND appointment_id IS NOT NULL)",
             name="kind_target",
         ),
         CheckConstraint("seq >= 0", name="seq_not_negative"),
@@ -108,6 +111,9 @@ class Reminder(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: why it was skipped, cancelled, failed or is being retried
     reason: Mapped[str | None] = mapped_column(Text)
+    #: a confirmation of a moved appointment: the start the patient last heard of (the email says
+    #: it moved from there); None for a first confirmation
+    moved_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the Message-ID header, fixed when the row is planned, so every retry carries the same one
     message_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

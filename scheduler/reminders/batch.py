@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from functools import lru_cache
@@ -22,6 +22,7 @@ from scheduler.domain.plan import expiry_reason
 from scheduler.extensions import db
 from scheduler.models import Appointment, Consent, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.models.patient import full_name
+from scheduler.models.reminder import NOTICE_KINDS
 from scheduler.reminders import compose
 from scheduler.services import clock
 
@@ -40,6 +41,9 @@ class Item:
     status: str | None = None
     reason: str | None = None
     recipient: str | None = None
+    #: other due re-treatment reminders of the same patient that go out in this one's email
+    #: (one email per patient per sweep): recorded with it, whatever happens to it
+    riders: list[Item] = field(default_factory=list)
 
 
 class Due(NamedTuple):
@@ -55,6 +59,7 @@ class Due(NamedTuple):
     attempts: int
     message_id: str
     expires_at: datetime | None
+    moved_from: datetime | None
 
 
 class Recipient(NamedTuple):
@@ -111,24 +116,42 @@ def _load(ids: list[int], token: str) -> list[tuple[Due, Recipient, Visit | None
     return loaded
 
 
+def _group(r: Due, facts: _Facts) -> tuple[int, str | None]:
+    """The email a due re-treatment reminder goes out in: one per patient and treatment kind, since
+    each kind has its own consent and the email's unsubscribe link stops the kind it names."""
+    return r.patient_id, facts.kinds.get(r.treatment_id)
+
+
 def prepare(ids: list[int], token: str, now: datetime) -> list[Item]:
     """Loads a claimed batch and decides, row by row, whether it still goes out."""
     loaded = _load(ids, token)
     facts = _Facts([r for r, _p, _a in loaded])
-    items = []
+    items, wanted, combined = [], [], {}
     for r, patient, appt in loaded:
         item = Item(r.id, r.kind, r.patient_id, r.attempts, recipient=patient.email)
         verdict = _verdict(r, patient, appt, facts, now)
         if verdict is not None:
             item.status, item.reason = verdict
+        elif r.kind == "retreatment" and _group(r, facts) in combined:  # one email per patient per sweep
+            lead, tracks = combined[_group(r, facts)]
+            lead.riders.append(item)
+            tracks.append(facts.track(r))
+            continue
         else:
-            try:
-                item.message = compose.build(
-                    r, patient, appt, now=now, last=facts.is_last(r), sequence=facts.revision(r)
-                )
-            except Exception as exc:  # noqa: BLE001 -- one broken email must not hold up the batch
-                item.status, item.reason = "failed", _unbuildable_reason(r.id, exc)
+            if r.kind == "retreatment":
+                combined[_group(r, facts)] = (item, [facts.track(r)])
+            wanted.append((item, r, patient, appt))
         items.append(item)
+    for item, r, patient, appt in wanted:
+        tracks = combined[_group(r, facts)][1] if r.kind == "retreatment" else None
+        try:
+            item.message = compose.build(
+                r, patient, appt, now=now, last=facts.is_last(r), sequence=facts.revision(r), tracks=tracks
+            )
+        except Exception as exc:  # noqa: BLE001 -- one broken email must not hold up the batch
+            item.status, item.reason = "failed", _unbuildable_reason(r.id, exc)
+            for rider in item.riders:
+                rider.status, rider.reason = item.status, item.reason
     db.session.rollback()  # ends the read transaction before any mail traffic
     return items
 
@@ -156,6 +179,10 @@ def _verdict(r: Due, patient: Recipient, appt: Visit | None, facts: _Facts, now:
         status = appt.status if appt is not None else "cancelled"
         if status != "booked":
             return "cancelled", appointment_plan.STATUS_REASONS.get(status, status)
+        return None
+    if r.kind in NOTICE_KINDS:  # the cancellation notice, the offer of the freed slot
+        if appt is None or appt.status != "cancelled":
+            return "cancelled", "the appointment is no longer cancelled"
         return None
     session = facts.session_fact(r)
     if session is None:
@@ -215,7 +242,7 @@ class _Facts:
                 select(Treatment.id, Treatment.kind).where(Treatment.id.in_({r.treatment_id for r in reminders}))
             ).all()
         )
-        appts = {r.appointment_id for r in reminders if r.kind in ("confirmation", "pre_visit")}
+        appts = {r.appointment_id for r in reminders if r.kind in compose.ICS}
         self.revisions: dict[int, int] = {}
         if appts:
             self.revisions = dict(
@@ -235,5 +262,10 @@ class _Facts:
         return r.kind == "retreatment" and r.seq >= self.counts.get(r.treatment_id, r.seq)
 
     def revision(self, r: Due) -> int:
-        """How many times the appointment was moved (the .ics SEQUENCE)."""
-        return self.revisions.get(r.appointment_id or 0, 0)
+        """How many times the appointment was moved (the .ics SEQUENCE), one more for its cancellation."""
+        return self.revisions.get(r.appointment_id or 0, 0) + (r.kind == "cancellation")
+
+    def track(self, r: Due) -> compose.Track:
+        """A re-treatment reminder as one track of an email."""
+        session = self.session_fact(r)
+        return compose.Track(r.id, r.session_id, r.treatment_id, session and session.performed_on, self.is_last(r))

@@ -59,7 +59,8 @@ def _claimable(now: BindParameter) -> tuple[ColumnElement[bool], ColumnElement[b
 
 @lru_cache(maxsize=2)
 def _claim_statements(sqlite: bool) -> tuple[Update, ...]:
-    """The claim's UPDATEs (lapsed leases, then due rows), built once: a sweep claims every few seconds.
+    """The claim's UPDATEs (lapsed leases, due rows, their patients' other due re-treatment reminders),
+    built once: a sweep claims every few seconds.
 
     Building these expressions cost about a millisecond a claim; as cached statements they also
     keep their compiled form. Parameters: c_now, c_until (the lease's end), c_token, c_limit.
@@ -72,11 +73,22 @@ def _claim_statements(sqlite: bool) -> tuple[Update, ...]:
         updated_at=now,
     )
     limit = bindparam("c_limit", type_=Integer)
+    lapsed, due = _claimable(now)
+    # One email per patient per sweep: the due re-treatment reminders of the patients whose
+    # re-treatment reminders this claim took come along, whatever the batch size, to be combined.
+    mine = T.alias("mine")
+    siblings = and_(
+        due,
+        T.c.kind == "retreatment",
+        T.c.patient_id.in_(
+            select(mine.c.patient_id).where(mine.c.claim_token == values["claim_token"], mine.c.kind == "retreatment")
+        ),
+    )
     return tuple(
         _take(select(T.c.id).where(condition).order_by(T.c.due_at, T.c.id).limit(limit), condition, sqlite)
         .values(**values)
         .returning(T.c.id)
-        for condition in _claimable(now)
+        for condition in (lapsed, due, siblings)
     )
 
 
@@ -129,10 +141,13 @@ def _claim(limit: int, lease: timedelta, now: datetime) -> tuple[str, list[int]]
     token = uuid.uuid4().hex
     params = dict(c_now=now, c_until=now + lease, c_token=token)
     ids: list[int] = []
-    for stmt in _claim_statements(is_sqlite()):
+    *take, siblings = _claim_statements(is_sqlite())
+    for stmt in take:
         if len(ids) >= limit:
             break
         ids.extend(db.session.execute(stmt, params | {"c_limit": limit - len(ids)}).scalars())
+    if ids:
+        ids.extend(db.session.execute(siblings, params | {"c_limit": limit}).scalars())
     return token, sorted(ids)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -24,6 +24,7 @@ from icalendar import Calendar, Event
 from scheduler.models import Appointment, Patient, Reminder
 from scheduler.reminders import unsubscribe
 from scheduler.services import clock
+from scheduler.waitlist import tokens as offers
 
 #: The parts are encoded under policy.default with quoted-printable's limit of 76 characters a
 #: line (RFC 2045; policy.default's own 78 is a header limit) ...
@@ -38,6 +39,28 @@ FORBIDDEN = frozenset({"Cc", "Zl", "Zp"})
 
 class Unbuildable(ValueError):
     """A value the email cannot carry: a control character in a header, or an address that is not one mailbox."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One re-treatment track in a reminder email (several of one patient's go out as one email).
+
+    Named by the day of the session it follows, never by its treatment.
+    """
+
+    reminder_id: int
+    session_id: int | None
+    treatment_id: int
+    performed_on: date | None
+    last: bool
+
+
+#: the iCalendar METHOD and STATUS of each email kind that carries the appointment
+ICS = {
+    "confirmation": ("REQUEST", "CONFIRMED"),
+    "pre_visit": ("REQUEST", "CONFIRMED"),
+    "cancellation": ("CANCEL", "CANCELLED"),
+}
 
 
 @dataclass(frozen=True)
@@ -61,11 +84,14 @@ def short_when(instant: datetime) -> str:
     return f"{t:%A} {t.day} {t:%B} at {t:%H:%M}"
 
 
-def context(reminder: Reminder, patient: Patient, appt: Appointment | None, last: bool) -> dict[str, Any]:
+def context(
+    reminder: Reminder, patient: Patient, appt: Appointment | None, last: bool, tracks: list[Track] | None = None
+) -> dict[str, Any]:
     """The template variables of one email."""
     cfg = current_app.config
     token = unsubscribe.make_token(patient, reminder)  # the link stops what this email is (its kind)
-    return {
+    moved_from = getattr(reminder, "moved_from", None)
+    return _track_context(reminder, tracks, last) | {
         "clinic_name": cfg["CLINIC_NAME"],
         "clinic_phone": cfg.get("CLINIC_PHONE"),
         "reply_to": sender(cfg["MAIL_DEFAULT_SENDER"])[1],
@@ -77,7 +103,35 @@ def context(reminder: Reminder, patient: Patient, appt: Appointment | None, last
         "minutes": int((appt.ends_at - appt.starts_at).total_seconds() // 60) if appt is not None else None,
         "book_url": f"{cfg['BASE_URL']}/p/book",
         "unsubscribe_url": unsubscribe.url(token),
+        "moved_from": local_when(moved_from) if moved_from is not None and reminder.kind == "confirmation" else None,
+        "offer_url": _offer_url(reminder, appt),
     }
+
+
+def _track_context(reminder: Reminder, tracks: list[Track] | None, last: bool) -> dict[str, Any]:
+    """A re-treatment email's tracks, each with its own link (one track unless the sweep combined several)."""
+    if reminder.kind != "retreatment":
+        return {"tracks": []}
+    book_url = f"{current_app.config['BASE_URL']}/p/book"
+    if not tracks:
+        tracks = [Track(reminder.id, reminder.session_id, reminder.treatment_id, None, last)]
+    return {
+        "tracks": [
+            {
+                "after": f"{t.performed_on.day} {t.performed_on:%B %Y}" if t.performed_on else None,
+                "last": t.last,
+                "book_url": book_url,
+            }
+            for t in tracks
+        ]
+    }
+
+
+def _offer_url(reminder: Reminder, appt: Appointment | None) -> str | None:
+    """A waitlist offer's signed link (its seq is the waitlist entry's id), valid until the slot starts."""
+    if reminder.kind != "waitlist_offer" or appt is None:
+        return None
+    return offers.url(offers.make_token(reminder.seq, appt.id, appt.starts_at))
 
 
 def render(kind: str, ctx: dict[str, Any]) -> Rendered:
@@ -90,20 +144,39 @@ def render(kind: str, ctx: dict[str, Any]) -> Rendered:
     return Rendered(subject, text, html)
 
 
-def ics(appt: Appointment, sequence: int, now: datetime, domain: str) -> bytes:
-    """The appointment as an iCalendar file: UTC times, a UID stable per appointment, METHOD:PUBLISH."""
+def ics(
+    appt: Appointment,
+    sequence: int,
+    now: datetime,
+    domain: str,
+    *,
+    kind: str = "confirmation",
+    organizer: str | None = None,
+    attendee: str | None = None,
+) -> bytes:
+    """The appointment as an iCalendar (iTIP) file: UTC times, a UID stable per appointment.
+
+    METHOD:REQUEST for a confirmation or reminder (a move sends a higher SEQUENCE, so calendars
+    update the event), METHOD:CANCEL with a higher SEQUENCE still for a cancellation (calendars
+    remove it). The clinic is the organiser, the patient the attendee.
+    """
     clinic_name = current_app.config["CLINIC_NAME"]
+    method, status = ICS[kind]
     cal = Calendar()
     cal.add("prodid", "-//Clinic scheduler//Appointments//EN")
     cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     event = Event()
     event.add("uid", f"appointment-{appt.id}@{domain}")
     event.add("dtstamp", now.astimezone(clock.UTC))
     event.add("dtstart", appt.starts_at.astimezone(clock.UTC))
     event.add("dtend", appt.ends_at.astimezone(clock.UTC))
     event.add("sequence", sequence)
-    event.add("status", "CONFIRMED")
+    event.add("status", status)
+    if organizer:
+        event.add("organizer", f"mailto:{organizer}", parameters={"CN": clinic_name})
+    if attendee:
+        event.add("attendee", f"mailto:{attendee}", parameters={"ROLE": "REQ-PARTICIPANT"})
     event.add("summary", f"Appointment at {clinic_name}")
     event.add("location", clinic_name)
     event.add("description", f"Your appointment at {clinic_name}.")
@@ -119,13 +192,15 @@ def build(
     now: datetime,
     last: bool = False,
     sequence: int = 0,
+    tracks: list[Track] | None = None,
 ) -> EmailMessage:
     """The complete message: text + HTML alternatives, list headers, the .ics for appointment emails.
 
+    `tracks`: the re-treatment tracks one email speaks for (the sweep combines a patient's due ones).
     Raises Unbuildable when a name, address or subject cannot be written safely into a header.
     """
     cfg = current_app.config
-    ctx = context(reminder, patient, appt, last)
+    ctx = context(reminder, patient, appt, last, tracks)
     body = render(reminder.kind, ctx)
     sender_name, address = sender(cfg["MAIL_DEFAULT_SENDER"])
     msg = EmailMessage(policy=BODIES)
@@ -140,14 +215,14 @@ def build(
     # Quoted-printable: readable and 7-bit clean (no server needs 8BITMIME), encoded under BODIES.
     msg.set_content(body.text, cte="quoted-printable")
     msg.add_alternative(body.html, subtype="html", cte="quoted-printable")
-    if appt is not None and reminder.kind in ("confirmation", "pre_visit"):
+    if appt is not None and reminder.kind in ICS:
         domain = address.rpartition("@")[2] or "localhost"
         msg.add_attachment(
-            ics(appt, sequence, now, domain),
+            ics(appt, sequence, now, domain, kind=reminder.kind, organizer=address or None, attendee=patient.email),
             maintype="text",
             subtype="calendar",
             filename="appointment.ics",
-            params={"method": "PUBLISH", "charset": "utf-8"},
+            params={"method": ICS[reminder.kind][0], "charset": "utf-8"},
         )
     msg.policy = LONG_LINES  # how it is written out: the parts above are encoded already
     return msg

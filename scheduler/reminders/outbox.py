@@ -111,7 +111,7 @@ def message_for(reminder: Reminder) -> tuple[EmailMessage, str]:
                 )
             )
             or 0
-        )
+        ) + (reminder.kind == "cancellation")  # a cancellation outranks the last confirmation
     msg = compose.build(
         reminder, reminder.patient, reminder.appointment, now=clock.now(), last=_is_last(reminder), sequence=sequence
     )

@@ -10,6 +10,8 @@ rule, scheduler.domain.consent.refusal, asked here per series (and by the sweep 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from scheduler.domain import appointment_plan, consent
@@ -20,6 +22,7 @@ from scheduler.models import Appointment, Patient, PatientInterval, Reminder, Tr
 from scheduler.models.reminder import APPOINTMENT_KINDS, SESSION_KINDS
 from scheduler.reminders.rows import apply_ops, clinic, load_rows
 from scheduler.services import clock
+from scheduler.waitlist import matching
 
 NEW_CONFIRMATION = ("booked", "rescheduled")
 #: set in a database session's info when the planner queued an email that is due now (scheduler.jobs
@@ -27,9 +30,17 @@ NEW_CONFIRMATION = ("booked", "rescheduled")
 WAKE_FLAG = "reminders.wake_sweep"
 
 
-def appointment_changed(event: str, appt: Appointment, session: TreatmentSession | None = None) -> None:
-    """An appointment was booked, moved, cancelled, missed, checked in or completed."""
-    reconcile_appointment(appt, new_confirmation=event in NEW_CONFIRMATION, new_appointment=event == "booked")
+def appointment_changed(
+    event: str, appt: Appointment, session: TreatmentSession | None = None, *, moved_from: datetime | None = None
+) -> None:
+    """An appointment was booked, moved (from `moved_from`), cancelled, missed, checked in or completed."""
+    reconcile_appointment(
+        appt,
+        new_confirmation=event in NEW_CONFIRMATION,
+        new_appointment=event == "booked",
+        moved_from=moved_from,
+        just_cancelled=event == "cancelled",
+    )
     reconcile_tracks(appt.patient_id, appt.treatment_id)
 
 
@@ -93,10 +104,19 @@ def wakes_the_sender(ops: list) -> bool:
     return any(isinstance(op, rules.Create) and op.status == "pending" for op in ops)
 
 
-def reconcile_appointment(appt: Appointment, *, new_confirmation: bool, new_appointment: bool = False) -> None:
+def reconcile_appointment(
+    appt: Appointment,
+    *,
+    new_confirmation: bool,
+    new_appointment: bool = False,
+    moved_from: datetime | None = None,
+    just_cancelled: bool = False,
+) -> None:
     """Makes an appointment's confirmation and pre-visit emails match its status and time.
 
-    A new appointment has no emails yet: nothing to read.
+    A new appointment has no emails yet: nothing to read. A move's new confirmation says where
+    from (the start the patient last heard of); a cancellation brings its notice to the patient
+    and the slot's offers to the waitlist.
     """
     rows = (
         [] if new_appointment else load_rows(Reminder.appointment_id == appt.id, Reminder.kind.in_(APPOINTMENT_KINDS))
@@ -111,10 +131,33 @@ def reconcile_appointment(appt: Appointment, *, new_confirmation: bool, new_appo
         settings=clinic(),
     )
     target = dict(patient_id=appt.patient_id, treatment_id=appt.treatment_id, appointment_id=appt.id)
-    apply_ops(ops["confirmation"], kind="confirmation", **target)
+    told = last_known_start(rows, moved_from) if moved_from is not None and new_confirmation else None
+    apply_ops(ops["confirmation"], kind="confirmation", extra={"moved_from": told}, **target)
     if wakes_the_sender(ops["confirmation"]):
         db.session.info[WAKE_FLAG] = True  # the embedded scheduler, if any, sends it right after the commit
     apply_ops(ops["pre_visit"], kind="pre_visit", **target)
+    if just_cancelled:  # notices: to the patient, and the freed slot to the waitlist
+        notices = load_rows(Reminder.appointment_id == appt.id, Reminder.kind == "cancellation")
+        notice = appointment_plan.diff_cancellation(
+            [r.row for r in notices],
+            [r.row for r in rows],
+            consent.refusal("cancellation", None, appt.patient.consent_state) is None,
+            appt.starts_at,
+            clock.now(),
+        )
+        apply_ops(notice, kind="cancellation", **target)
+        if matching.offer_slot(appt) or notice:
+            db.session.info[WAKE_FLAG] = True
+
+
+def last_known_start(rows: list, old_start: datetime) -> datetime | None:
+    """The start the patient last heard of before this move (see appointment_plan.last_known_start)."""
+    confirmations = [r for r in rows if r.kind == "confirmation"]
+    if not confirmations:
+        return None
+    newest = max(confirmations, key=lambda r: r.seq)
+    moved = db.session.scalar(select(Reminder.moved_from).where(Reminder.id == newest.row.id))
+    return appointment_plan.last_known_start((newest.row.status, moved), old_start)
 
 
 def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: int | None = None) -> None:

@@ -119,12 +119,17 @@ def apply_ops(
     treatment_id: int,
     session_id: int | None = None,
     appointment_id: int | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Inserts and updates rows as the plan says; a row a sweep claimed meanwhile is left alone."""
+    """Inserts and updates rows as the plan says; a row a sweep claimed meanwhile is left alone.
+
+    `extra` holds column values of the rows it creates beyond the plan's (a move's `moved_from`).
+    """
     now = clock.now()
     for op in ops:
         if isinstance(op, rules.Create):
-            db.session.add(Reminder(**new_row(op, kind, patient_id, treatment_id, session_id, appointment_id, now)))
+            values = new_row(op, kind, patient_id, treatment_id, session_id, appointment_id, now)
+            db.session.add(Reminder(**values | (extra or {})))
             continue
         values: dict[str, Any] = dict(due_at=op.due_at, expires_at=op.expires_at, status=op.status, updated_at=now)
         if not op.keep_reason:

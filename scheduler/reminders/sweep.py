@@ -197,17 +197,18 @@ class _Accepted:
         """The group as (id, accepted at) by claim token: one claim per batch, so nearly always one."""
         by_claim: dict[str, list[tuple[int, datetime]]] = {}
         for item, token, at in self.group:
-            by_claim.setdefault(token, []).append((item.id, at))
+            by_claim.setdefault(token, []).extend((one.id, at) for one in _with_riders(item))
         return by_claim
 
     def _recorded(self, held: set[int]) -> None:
         """Reports the written group, once its transaction has committed, and starts a new one."""
         group, self.group = self.group, []
         for item, _token, _at in group:
-            if item.id in held:
-                self.report.add(Outcome(item.id, item.kind, item.patient_id, "sent", to=item.recipient))
-            else:
-                log.warning("reminder %s was sent but its claim had lapsed", item.id)
+            for one in _with_riders(item):
+                if one.id in held:
+                    self.report.add(Outcome(one.id, one.kind, one.patient_id, "sent", to=one.recipient))
+                else:
+                    log.warning("reminder %s was sent but its claim had lapsed", one.id)
 
 
 def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends) -> bool:
@@ -219,7 +220,7 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
             continue
         if stop.is_set() or not in_send_window(now, clinic()) or now + cfg["margin"] > lease_ends:
             accepted.flush()
-            claims.release([i.id for i in items[n:] if i.message is not None], token, now)
+            claims.release(_sendable_ids(items[n:]), token, now)
             _finish_outcomes(items[n:], token, report, cfg)
             return not stop.is_set() and in_send_window(now, clinic())
         accepted.before_send()
@@ -232,8 +233,8 @@ def _send_batch(items, token, transport, accepted, report, stop, cfg, lease_ends
         except mail.TransportDown as exc:
             accepted.flush()
             retry_at = _failed(item, token, str(exc), report, cfg)
-            rest = [i for i in items[n + 1 :] if i.message is not None]
-            claims.release([i.id for i in rest], token, clock.now(), retry_at=retry_at, reason=f"not tried: {exc}")
+            rest = _sendable_ids(items[n + 1 :])
+            claims.release(rest, token, clock.now(), retry_at=retry_at, reason=f"not tried: {exc}")
             _finish_outcomes(items[n + 1 :], token, report, cfg)
             report.note = str(exc)[:500]
             return False
@@ -262,8 +263,21 @@ def _not_sent(item, token, report: Report, cfg: dict) -> None:
         report.add(Outcome(item.id, item.kind, item.patient_id, item.status, item.reason))
 
 
+def _with_riders(item: batch.Item) -> list[batch.Item]:
+    """An email's reminders: its own and those of the patient's other tracks it speaks for."""
+    return [item, *item.riders]
+
+
+def _sendable_ids(items: list[batch.Item]) -> list[int]:
+    """The ids of the reminders of the emails still to send."""
+    return [one.id for i in items if i.message is not None for one in _with_riders(i)]
+
+
 def _failed(item, token, reason: str, report: Report, cfg: dict, *, permanent: bool = False):
-    """Records a failed try: retried later with backoff and jitter, or failed if permanent or the last attempt."""
+    """Records a failed try: retried later with backoff and jitter, or failed if permanent or the last attempt.
+
+    The reminders riding in the email share its fate (and its retry time, so they go together again).
+    """
     attempts, now = item.attempts + 1, clock.now()
     retry_at = (
         None
@@ -271,6 +285,7 @@ def _failed(item, token, reason: str, report: Report, cfg: dict, *, permanent: b
         else now + retry_delay(attempts, cfg["retry_base"], cfg["retry_cap"])
     )
     result = "failed" if retry_at is None else "retry"
-    if claims.record_failure(item.id, token, attempts, reason[:1000], retry_at, now):
-        report.add(Outcome(item.id, item.kind, item.patient_id, result, reason))
+    for one in _with_riders(item):
+        if claims.record_failure(one.id, token, one.attempts + 1, reason[:1000], retry_at, now):
+            report.add(Outcome(one.id, one.kind, one.patient_id, result, reason))
     return retry_at if retry_at is not None else now + cfg["retry_base"]

@@ -61,6 +61,7 @@ NOT_TYPED = frozenset(
         "reminders.message_id",
         "sweep_runs.worker",
         "sweep_runs.note",
+        "waitlist_entries.status",
     }
 )
 

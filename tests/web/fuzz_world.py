@@ -13,6 +13,8 @@ from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import sessions
 from scheduler.reminders import planning, unsubscribe
 from scheduler.staff import tokens, users
+from scheduler.waitlist import entries as waitlist
+from scheduler.waitlist import tokens as offer_tokens
 from tests.conftest import COSMETIC, PASSWORD, TODAY, TUESDAY, london
 
 #: what goes into every query argument, form field and path segment, by a short name for reports
@@ -73,6 +75,15 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
     off = TimeOff(practitioner_id=hart.id, starts_at=london(TUESDAY, 14), ends_at=london(TUESDAY, 15), reason="x")
     db.session.add(off)
     db.session.flush()
+    freed = _appointment(olivia.id, hart.id, cosmetic, london(TUESDAY, 11), "cancelled")  # a slot for the waitlist
+    wish = waitlist.add(
+        patient_id=olivia.id,
+        treatment_id=cosmetic.id,
+        practitioner_id=None,
+        from_date=TODAY,
+        until_date=TUESDAY,
+        actor=None,
+    )
     failed = db.session.query(Reminder).order_by(Reminder.id).first()
     failed.status, failed.reason, failed.attempts = "failed", "mail server down", 5
     token_id = db.session.query(ApiToken.id).filter_by(user_id=staff.id).scalar()
@@ -86,7 +97,8 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
         "user_id": [staff.id, retired.id],
         "token_id": [token_id],
         "time_off_id": [off.id],
-        "token": [unsubscribe.make_token(olivia)],
+        "token": [unsubscribe.make_token(olivia), offer_tokens.make_token(wish.id, freed.id, freed.starts_at)],
+        "entry_id": [wish.id],
         "action": ["check-in", "no-show"],
     }
 

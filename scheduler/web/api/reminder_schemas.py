@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from scheduler.web.api.schemas import Id, In, Out, OutInstant
 
-ReminderKind = Literal["retreatment", "pre_visit", "follow_up", "confirmation"]
+ReminderKind = Literal["retreatment", "pre_visit", "follow_up", "confirmation", "cancellation", "waitlist_offer"]
 ReminderStatus = Literal["pending", "sending", "sent", "failed", "cancelled", "skipped"]
 DAY_OR_INSTANT = "must be a date (YYYY-MM-DD) or a time with an offset (2027-03-01T09:00:00+00:00)"
 

@@ -26,4 +26,5 @@ from scheduler.web.reception import (  # noqa: E402,F401  (registers the routes 
     panel,
     patients,
     recall,
+    waitlist,
 )

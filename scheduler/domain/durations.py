@@ -158,7 +158,7 @@ def _check_until(start: Duration | None, remind_until: object, *, several: bool)
     if until is None:
         return error
     if not _never_later(until, TWELVE_MONTHS):
-        return "must be no later than 12 months (P12M)"
+        return "must be no later than 12 months"
     if start is not None and not _never_later(start, until):
         return "must not be earlier than the start of the reminder window"
     if start is not None and several and not _always_earlier(start, until):
@@ -176,7 +176,7 @@ def _check_follow_up(follow_up_after: object) -> str | None:
     if follow.is_zero:
         return "must be longer than zero"
     if not _never_later(follow, SIX_MONTHS):
-        return "must be no longer than 6 months (P6M)"
+        return "must be no longer than 6 months"
     return None
 
 
@@ -239,3 +239,8 @@ def plain(iso: str | None) -> str:
         if group is not None
     ]
     return " ".join(words)
+
+
+def plain_problems(problems: dict[str, str]) -> dict[str, str]:
+    """The interval checks' messages as the pages say them (lengths in words, not ISO 8601)."""
+    return {k: PLAIN_MESSAGE if v == FORMAT_MESSAGE else v for k, v in problems.items()}

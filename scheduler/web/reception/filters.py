@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from scheduler.domain import durations
 from scheduler.services import clock
 from scheduler.web.reception import bp
 
@@ -89,3 +90,9 @@ def units(value: float | None) -> str:
 def local_date_iso(instant: datetime) -> str:
     """The clinic date of an instant as YYYY-MM-DD (for calendar links)."""
     return clock.local_date(instant).isoformat()
+
+
+@bp.app_template_filter("plain_duration")
+def plain_duration(iso: str | None) -> str:
+    """ "12 weeks", "4 months" for an ISO 8601 duration (the API keeps ISO 8601)."""
+    return durations.plain(iso)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import text
+from scheduler.domain import durations, text
 from scheduler.extensions import db
 from scheduler.models import Patient
 from scheduler.patients import intervals as patient_intervals
@@ -158,6 +158,21 @@ def _refused_text(values: dict[str, str]) -> str | None:
     return None
 
 
+_FIELD_NAMES = {"remind_from": "First reminder after", "remind_until": "Last reminder after"}
+
+
+def _lengths(*typed: str) -> list[str]:
+    """Lengths typed in words or ISO 8601 ("10 weeks", "P3M") as ISO 8601; unreadable text passes
+    through (cut to the column's size) for the interval checks to refuse in the same words."""
+    out = []
+    for value in typed:
+        try:
+            out.append(durations.parse_plain(value))
+        except ValueError:
+            out.append(value[:20])
+    return out
+
+
 @bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
 def patient_interval(patient_id: int, treatment_id: int):
     """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
@@ -174,11 +189,12 @@ def patient_interval(patient_id: int, treatment_id: int):
             patient_intervals.clear_window(patient_id, treatment_id, actor=actor())
             message = "Back to the treatment's usual re-treatment window; reminders re-planned."
         else:
+            lengths = _lengths(typed["remind_from"], typed["remind_until"])
             patient_intervals.set_window(
                 patient_id,
                 treatment_id,
-                typed["remind_from"][:20],
-                typed["remind_until"][:20],
+                lengths[0],
+                lengths[1],
                 typed["note"][:200],
                 actor=actor(),
             )
@@ -187,5 +203,6 @@ def patient_interval(patient_id: int, treatment_id: int):
         flash(message, "success")
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"{exc.message} " + " ".join(f"{k.replace('_', ' ')}: {v}." for k, v in exc.fields.items()), "error")
+        problems = durations.plain_problems(exc.fields)
+        flash(f"{exc.message} " + " ".join(f"{_FIELD_NAMES.get(k, k)}: {v}." for k, v in problems.items()), "error")
     return redirect(url_for("reception.patient", patient_id=patient_id))

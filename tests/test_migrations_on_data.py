@@ -1,6 +1,7 @@
 """Migrations on a database that already has data. 0006: existing patients get distinct random
 unsubscribe keys, existing users session version 0, existing tokens no expiry; and back down.
 0007: the copied patient name goes, and comes back filled on the way down.
+0012: recall calls keep their outcome rules in the schema; going down refuses while calls are recorded.
 
 SQLite always runs (a temp file); PostgreSQL when TEST_DATABASE_URL names a server, in a database
 of its own named after the suite's (so parallel runs on one server do not meet).
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -132,4 +134,42 @@ def test_0007_drops_the_copied_patient_name_and_its_downgrade_restores_it_filled
             assert conn.execute(text("SELECT patient_name FROM appointments")).scalar() == "Ada King"
         upgrade(revision="0007")
         assert "patient_name" not in _columns("appointments")
+        db.engine.dispose()
+
+
+def test_0012_recall_contacts_keep_their_rules_and_refuse_a_lossy_downgrade(empty_url):
+    from migrations.guard import DataLossRefused
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patients (first_name, last_name, reminders_opt_in, unsubscribe_key, created_at, "
+                    "updated_at) VALUES ('Ada', 'Lovelace', true, 'k1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO recall_contacts (patient_id, at, outcome, call_back_on, note) "
+                    "VALUES (1, CURRENT_TIMESTAMP, 'call_back', '2027-03-01', 'after school run')"
+                )
+            )
+        for outcome, day in (("call_back", "NULL"), ("no_answer", "'2027-03-01'"), ("maybe", "NULL")):
+            with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO recall_contacts (patient_id, at, outcome, call_back_on, note) "
+                        f"VALUES (1, CURRENT_TIMESTAMP, '{outcome}', {day}, '')"
+                    )
+                )
+        config = app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(DataLossRefused, match=r"recall_contacts \(1 row\)"):
+            command.downgrade(config, "-1")
+        assert "recall_contacts" in inspect(db.engine).get_table_names()
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM recall_contacts"))
+        downgrade(revision="-1")
+        assert "recall_contacts" not in inspect(db.engine).get_table_names()
         db.engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from scheduler.domain.durations import plain
@@ -103,6 +104,19 @@ def _window(pair: Any) -> str:
     return str(pair)
 
 
+def _day(text: Any) -> str:
+    """ "Mon 8 Mar 2027" for a YYYY-MM-DD text (the pages' date style); other text unchanged."""
+    try:
+        d = date.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+#: a recall call's outcome as the audit sentence ends
+CALL_WORDS = {"booked": "booked", "no_answer": "no answer", "declined": "declined", "call_back": "call back"}
+
+
 def _possessive(ref: Part) -> list[Part]:
     return [ref, "'s "]
 
@@ -133,6 +147,12 @@ def sentence(
         ]
     if action == "patient.interval_cleared":
         return [f"{actor} returned ", what, " to the usual window for ", treatment or "a treatment"]
+    if action == "patient.called":
+        outcome = CALL_WORDS.get(str(details.get("outcome")), str(details.get("outcome")))
+        on = f" on {_day(details['call_back_on'])}" if details.get("call_back_on") else ""
+        about = [" about ", treatment] if treatment else []
+        note = f" (“{details['note']}”)" if details.get("note") else ""
+        return [f"{actor} called ", what, *about, f": {outcome}{on}{note}"]
     if action == "patient.unsubscribed":
         return [what, " unsubscribed from reminder emails", f" ({details['via']})" if details.get("via") else ""]
     if action == "appointment.rescheduled":

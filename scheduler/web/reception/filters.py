@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from scheduler.domain import durations
+from scheduler.domain import durations, recall_calls
 from scheduler.services import clock
 from scheduler.web.reception import bp
 
@@ -96,3 +96,9 @@ def local_date_iso(instant: datetime) -> str:
 def plain_duration(iso: str | None) -> str:
     """ "12 weeks", "4 months" for an ISO 8601 duration (the API keeps ISO 8601)."""
     return durations.plain(iso)
+
+
+@bp.app_template_filter("call_outcome")
+def call_outcome(outcome: str) -> str:
+    """A recall call's outcome in words ("No answer", "Call back")."""
+    return recall_calls.OUTCOMES.get(outcome, outcome)

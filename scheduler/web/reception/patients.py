@@ -8,15 +8,16 @@ from scheduler.catalog import operations as catalog
 from scheduler.domain import durations, text
 from scheduler.extensions import db
 from scheduler.models import Patient
+from scheduler.patients import contacts, sessions
 from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import records as patients
-from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.args import text_arg
 from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm
 from scheduler.web.reception import bp
+from scheduler.web.reception.call_form import CallForm
 from scheduler.web.reception.common import actor, show_service_error
 
 PAGE = 50
@@ -108,6 +109,8 @@ def patient(patient_id: int):
         retreatment=patient_view.retreatment(patient.id),
         action=ActionForm(formdata=None),
         today=clock.today(),
+        calls=contacts.of_patient(patient.id),
+        call_form=CallForm(formdata=None),
     )
 
 

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from scheduler import jobs, seed
+from scheduler import jobs, seed, seed_recall
 from scheduler.cli_data import data_cli
 from scheduler.domain import text
 from scheduler.extensions import db
@@ -49,7 +49,7 @@ def seed_demo(if_empty: bool) -> None:
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)
-    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {seed.PATIENTS} patients, 4 weeks of appointments.")
+    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {seed.PATIENTS + len(seed_recall.DUE)} patients, 4 weeks of appointments and a recall list.")
     for email, password in passwords.items():
         click.echo(f"  {email}  password: {password}")
 

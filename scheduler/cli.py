@@ -49,7 +49,8 @@ def seed_demo(if_empty: bool) -> None:
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)
-    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {seed.PATIENTS + len(seed_recall.DUE)} patients, 4 weeks of appointments and a recall list.")
+    patients = seed.PATIENTS + len(seed_recall.DUE)
+    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {patients} patients, 4 weeks of appointments.")
     for email, password in passwords.items():
         click.echo(f"  {email}  password: {password}")
 

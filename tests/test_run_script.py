@@ -51,4 +51,4 @@ def test_a_bad_port_is_refused_with_a_reason(tmp_path, port):
 def test_the_run_script_uses_it_and_says_the_real_address():
     text = (ROOT / "scripts" / "run").read_text()
     assert "source scripts/run-address" in text and '--port "${PORT}"' in text
-    assert 'Open http://127.0.0.1:${PORT}' in text
+    assert "Open http://127.0.0.1:${PORT}" in text

@@ -164,9 +164,7 @@ def test_the_button_styles_are_found():
 
 
 @pytest.mark.parametrize("hover", [False, True], ids=["rest", "hover"])
-@pytest.mark.parametrize(
-    "tag, classes", BUTTONS, ids=[f"{t}{''.join('.' + c for c in sorted(k))}" for t, k in BUTTONS]
-)
+@pytest.mark.parametrize("tag, classes", BUTTONS, ids=[f"{t}{''.join('.' + c for c in sorted(k))}" for t, k in BUTTONS])
 def test_every_button_is_readable(tag, classes, hover):
     style = _computed(tag, classes, hover)
     ink = _colour(style.get("color")) or _colour(VARIABLES.get("--ink"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from scheduler.domain.daytext import short_day
 from scheduler.domain.durations import plain
 
 
@@ -110,7 +111,7 @@ def _day(text: Any) -> str:
         d = date.fromisoformat(str(text))
     except ValueError:
         return str(text)
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    return short_day(d)
 
 
 #: a recall call's outcome as the audit sentence ends

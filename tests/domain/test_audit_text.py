@@ -54,3 +54,15 @@ def test_rescheduling_uses_the_pages_date_style_and_unknown_actions_still_read()
         words(sentence("appointment.no_show", "Bo", appt, {}, {}, str))
         == "Bo marked [Amelia Patel's appointment] as a no-show"
     )
+
+
+def test_days_in_messages_read_as_the_pages_write_them() -> None:
+    from scheduler.domain.daytext import dates_in_words
+
+    assert (
+        dates_in_words("last session was on 2027-01-01; the earliest safe date is 2027-03-26.")
+        == "last session was on Fri 1 Jan 2027; the earliest safe date is Fri 26 Mar 2027."
+    )
+    assert dates_in_words("2027-02-30 and 2027-03-01T09:00 and 12027-01-01") == (
+        "2027-02-30 and 2027-03-01T09:00 and 12027-01-01"
+    )

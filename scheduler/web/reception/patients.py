@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import durations, text
+from scheduler.domain import daytext, durations, text
 from scheduler.extensions import db
 from scheduler.models import Patient
 from scheduler.patients import contacts, sessions
@@ -138,7 +138,7 @@ def session_new(patient_id: int):
             )
         except ServiceError as exc:
             status = show_service_error(form, exc)
-            error = exc.message
+            error = daytext.dates_in_words(exc.message)
         else:
             db.session.commit()
             flash(f"Recorded the session of {form.performed_on.data:%d %b %Y}.", "success")

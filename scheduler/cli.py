@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from scheduler import jobs, seed
+from scheduler import jobs, seed, seed_recall
 from scheduler.cli_backup import backup_cli
 from scheduler.cli_data import data_cli
 from scheduler.domain import text
@@ -50,7 +50,8 @@ def seed_demo(if_empty: bool) -> None:
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.message)
-    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {seed.PATIENTS} patients, 4 weeks of appointments.")
+    patients = seed.PATIENTS + len(seed_recall.DUE)
+    click.echo(f"Demo clinic loaded: 4 treatments, 4 practitioners, {patients} patients, 4 weeks of appointments.")
     for email, password in passwords.items():
         click.echo(f"  {email}  password: {password}")
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from scheduler import seed_recall
 from scheduler.domain import slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, TreatmentSession
@@ -182,6 +183,7 @@ def seed_demo(seed: int = 7) -> dict[str, str]:
     db.session.add_all(patients)
     db.session.flush()
     _appointments(rng, treatments, practitioners, patients)
+    seed_recall.seed_due_patients(rng, treatments, clock.today())
     return passwords
 
 

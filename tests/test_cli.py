@@ -49,6 +49,7 @@ def test_seed_demo(runner):
     _check_counts()
     _check_sessions()
     _check_no_double_booking()
+    _check_recall_list()
     _check_passwords(result.output)
     # a second run refuses, and --if-empty (the run script's) is a quiet no-op
     before = count(Appointment)
@@ -86,6 +87,18 @@ def _check_counts():
     assert timedelta(days=24) <= last - first <= timedelta(days=32)  # about four weeks
     assert first < london(SEED_DAY, 0) < london(SEED_DAY, 23) < last  # past and future
     assert count(Appointment) >= 100
+
+
+def _check_recall_list():
+    """The demo's recall list has patients due now (some overdue), a few already called."""
+    from scheduler.patients import recall
+
+    db.session.rollback()
+    with time_machine.travel(london(SEED_DAY, 12), tick=False):
+        items = recall.due_list()
+    assert len(items) >= 8 and any(i.overdue for i in items) and any(not i.overdue for i in items)
+    assert {i.last_call.outcome for i in items if i.last_call} == {"no_answer", "call_back", "declined"}
+    assert items[0].rank == 0 and items[-1].last_call.outcome == "declined"
 
 
 def _check_sessions():

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -248,4 +249,42 @@ def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_t
         upgrade(revision="0011")
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT kind FROM reminders")).scalars().all() == ["confirmation"]
+        db.engine.dispose()
+
+
+def test_0012_recall_contacts_keep_their_rules_and_refuse_a_lossy_downgrade(empty_url):
+    from migrations.guard import DataLossRefused
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patients (first_name, last_name, unsubscribe_key, created_at, "
+                    "updated_at) VALUES ('Ada', 'Lovelace', 'k1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO recall_contacts (patient_id, at, outcome, call_back_on, note) "
+                    "VALUES (1, CURRENT_TIMESTAMP, 'call_back', '2027-03-01', 'after school run')"
+                )
+            )
+        for outcome, day in (("call_back", "NULL"), ("no_answer", "'2027-03-01'"), ("maybe", "NULL")):
+            with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO recall_contacts (patient_id, at, outcome, call_back_on, note) "
+                        f"VALUES (1, CURRENT_TIMESTAMP, '{outcome}', {day}, '')"
+                    )
+                )
+        config = app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(DataLossRefused, match=r"recall_contacts \(1 row\)"):
+            command.downgrade(config, "-1")
+        assert "recall_contacts" in inspect(db.engine).get_table_names()
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM recall_contacts"))
+        downgrade(revision="-1")
+        assert "recall_contacts" not in inspect(db.engine).get_table_names()
         db.engine.dispose()

@@ -158,7 +158,7 @@ def _check_until(start: Duration | None, remind_until: object, *, several: bool)
     if until is None:
         return error
     if not _never_later(until, TWELVE_MONTHS):
-        return "must be no later than 12 months (P12M)"
+        return "must be no later than 12 months"
     if start is not None and not _never_later(start, until):
         return "must not be earlier than the start of the reminder window"
     if start is not None and several and not _always_earlier(start, until):
@@ -176,5 +176,71 @@ def _check_follow_up(follow_up_after: object) -> str | None:
     if follow.is_zero:
         return "must be longer than zero"
     if not _never_later(follow, SIX_MONTHS):
-        return "must be no longer than 6 months (P6M)"
+        return "must be no longer than 6 months"
     return None
+
+
+# --- plain language ("4 months", "12 weeks", "14 days") for the pages; the API speaks ISO 8601 ---
+
+PLAIN_MESSAGE = "enter a length such as 4 months, 12 weeks or 90 days"
+_UNIT_WORDS = {
+    "Y": ("y", "yr", "yrs", "year", "years"),
+    "M": ("m", "mo", "mos", "mth", "mths", "month", "months"),
+    "W": ("w", "wk", "wks", "week", "weeks"),
+    "D": ("d", "day", "days"),
+}
+_UNIT_OF = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
+_PART = re.compile(r"([0-9]{1,6})\s*([a-z]+)")
+_SEPARATORS = re.compile(r"\s*(?:,|\band\b|\+)\s*|\s+")
+_NAMES = {"Y": ("year", "years"), "M": ("month", "months"), "W": ("week", "weeks"), "D": ("day", "days")}
+
+
+def parse_plain(text: object) -> str:
+    """ISO 8601 text for what a person typed: "4 months", "4 mo", "12w", "1 year 2 weeks" or "P4M".
+
+    The units are kept as typed (12 weeks is P12W, not P84D); each unit at most once. Raises
+    ValueError(PLAIN_MESSAGE) for anything else, TOO_LONG_MESSAGE past 100 years.
+    """
+    if not isinstance(text, str):
+        raise ValueError(PLAIN_MESSAGE)  # noqa: TRY004 -- one error type for callers
+    cleaned = text.strip().lower()
+    if cleaned.startswith("p") and cleaned[1:2].isdigit():
+        parse_duration(cleaned.upper())  # raises with the ISO message when malformed
+        return cleaned.upper()
+    amounts: dict[str, str] = {}
+    rest = cleaned
+    while rest:
+        match = _PART.match(rest)
+        unit = _UNIT_OF.get(match.group(2)) if match else None
+        if match is None or unit is None or unit in amounts:
+            raise ValueError(PLAIN_MESSAGE)
+        amounts[unit] = str(int(match.group(1)))
+        rest = rest[match.end() :]
+        separator = _SEPARATORS.match(rest)
+        if separator is not None:
+            rest = rest[separator.end() :]
+    if not amounts:
+        raise ValueError(PLAIN_MESSAGE)
+    iso = "P" + "".join(amounts[u] + u for u in "YMWD" if u in amounts)
+    parse_duration(iso)  # the same limits as ISO input
+    return iso
+
+
+def plain(iso: str | None) -> str:
+    """ "12 weeks", "4 months", "1 month 15 days" for an ISO 8601 duration; other text unchanged."""
+    if not iso:
+        return ""
+    match = _PATTERN.fullmatch(iso)
+    if match is None or all(group is None for group in match.groups()):
+        return iso
+    words = [
+        f"{int(group)} {_NAMES[unit][int(group) != 1]}"
+        for unit, group in zip("YMWD", match.groups(), strict=True)
+        if group is not None
+    ]
+    return " ".join(words)
+
+
+def plain_problems(problems: dict[str, str]) -> dict[str, str]:
+    """The interval checks' messages as the pages say them (lengths in words, not ISO 8601)."""
+    return {k: PLAIN_MESSAGE if v == FORMAT_MESSAGE else v for k, v in problems.items()}

@@ -7,6 +7,7 @@ from scheduler.models.consent import Consent
 from scheduler.models.patient import Patient
 from scheduler.models.patient_interval import PatientInterval
 from scheduler.models.practitioner import Practitioner, TimeOff
+from scheduler.models.recall_contact import RecallContact
 from scheduler.models.reminder import REMINDER_KINDS, REMINDER_STATUSES, Reminder, SweepRun
 from scheduler.models.session import TreatmentSession
 from scheduler.models.staff import ROLES, ApiToken, User
@@ -25,6 +26,7 @@ __all__ = [
     "Patient",
     "PatientInterval",
     "Practitioner",
+    "RecallContact",
     "REMINDER_KINDS",
     "REMINDER_STATUSES",
     "Reminder",

@@ -1,21 +1,27 @@
 """The recall list: patients whose re-treatment window is open or overdue and who have not booked.
 
-Read-only. A (patient, treatment) pair is due when the re-treatment window of the patient's
+A (patient, treatment) pair is due when the re-treatment window of the patient's
 latest session of that treatment has opened (the patient's own window when a clinician set one,
 else the treatment's), and the patient has no booked or checked-in appointment of that treatment
 from today on.
+
+It is a work queue: each item carries the latest call to the patient (scheduler.patients.contacts);
+those to call now come first, then those waiting for their call-back day, then those who said they
+would book, then those who declined (scheduler.domain.recall_calls.queue_rank).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
 
+from scheduler.domain import recall_calls
 from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient, PatientInterval, Treatment, TreatmentSession
+from scheduler.models import Appointment, Patient, PatientInterval, RecallContact, Treatment, TreatmentSession
+from scheduler.patients import contacts
 from scheduler.reminders import planning
 from scheduler.services import clock
 
@@ -31,6 +37,8 @@ class RecallItem:
     closes_on: date
     #: the day the list was made for
     as_of: date
+    #: the latest call to the patient, if any
+    last_call: RecallContact | None = field(default=None)
 
     @property
     def overdue(self) -> bool:
@@ -41,6 +49,17 @@ class RecallItem:
     def days_since_due(self) -> int:
         """How many days ago the window opened."""
         return (self.as_of - self.due_on).days
+
+    @property
+    def next_call_back(self) -> date | None:
+        """The day to call again, when the latest call asked for one."""
+        return self.last_call.call_back_on if self.last_call is not None else None
+
+    @property
+    def rank(self) -> int:
+        """The item's place in the queue (recall_calls.CALL_NOW first)."""
+        call = self.last_call
+        return recall_calls.queue_rank(call.outcome if call else None, self.next_call_back, self.as_of)
 
 
 def due_list(today: date | None = None, *, treatment_id: int | None = None, limit: int = 500) -> list[RecallItem]:
@@ -74,7 +93,12 @@ def due_list(today: date | None = None, *, treatment_id: int | None = None, limi
         if window.opens > today:
             continue
         items.append(RecallItem(patient, treatment, last_on, window.opens, window.closes, today))
-    items.sort(key=lambda i: (i.due_on, i.patient.last_name.lower(), i.patient.first_name.lower(), i.patient.id))
+    calls = contacts.latest(i.patient.id for i in items)
+    for item in items:
+        item.last_call = calls.get(item.patient.id)
+    items.sort(
+        key=lambda i: (i.rank, i.due_on, i.patient.last_name.lower(), i.patient.first_name.lower(), i.patient.id)
+    )
     return items[:limit]
 
 

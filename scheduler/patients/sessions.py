@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from scheduler.db import begin_write
@@ -92,11 +92,17 @@ def record_past(
 
 
 def patients_by_lot(lot_number: str) -> list[TreatmentSession]:
-    """Every session given from a lot (a product recall), oldest first."""
+    """Every session given from a lot (a product recall), oldest first: case aside, and every lot
+    starting with what was typed ("c1003" finds C1003C1 and C1003C2), so a recall never gets a
+    false zero from how the number was written down."""
+    typed = lot_number.strip().upper()
+    if not typed:
+        return []
+    escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     stmt = (
         select(TreatmentSession)
         .options(joinedload(TreatmentSession.patient), joinedload(TreatmentSession.treatment))
-        .where(TreatmentSession.lot_number == lot_number.strip())
+        .where(func.upper(TreatmentSession.lot_number).like(f"{escaped}%", escape="\\"))
         .order_by(TreatmentSession.performed_on, TreatmentSession.id)
     )
     return list(db.session.scalars(stmt))

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 def query(
     *,
     patient_id: int | None = None,
+    patient_ids: list[int] | None = None,
     status: str | None = None,
     kind: str | None = None,
     due_before: datetime | None = None,
@@ -32,6 +33,8 @@ def query(
     stmt = select(Reminder)
     if patient_id is not None:
         stmt = stmt.where(Reminder.patient_id == patient_id)
+    if patient_ids is not None:
+        stmt = stmt.where(Reminder.patient_id.in_(patient_ids))
     if status is not None:
         stmt = stmt.where(Reminder.status == status)
     if kind is not None:

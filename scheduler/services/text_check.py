@@ -17,6 +17,7 @@ from scheduler.models import (
     Patient,
     PatientInterval,
     Practitioner,
+    RecallContact,
     TimeOff,
     Treatment,
     TreatmentSession,
@@ -35,6 +36,7 @@ TYPED: dict[type[Base], tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     Appointment: ("appointment", (), ("override_reason", "cancel_reason")),
     PatientInterval: ("patient_interval", ("remind_from", "remind_until", "note"), ()),
     User: ("user", ("email", "name"), ()),
+    RecallContact: ("recall_contact", ("note",), ()),
 }
 
 #: text columns no one types: codes and statuses, hashes, tokens and keys, what the app writes itself
@@ -54,6 +56,7 @@ NOT_TYPED = frozenset(
         "audit_events.actor",
         "audit_events.action",
         "audit_events.entity_type",
+        "recall_contacts.outcome",
         "reminders.kind",
         "reminders.status",
         "reminders.claim_token",

@@ -10,6 +10,16 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
+  // Under 600 px list tables become stacked cards (app.css); each cell is labelled with its column's
+  // heading. The reception lists carry their labels in the page; this labels the other tables.
+  document.querySelectorAll("table.list").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (!cell.hasAttribute("data-label") && heads[i] && cell.colSpan === 1 && !cell.classList.contains("actions")) { cell.setAttribute("data-label", heads[i]); }
+      });
+    });
+  });
   // Bring the first free time into view on the day calendar's today column.
   var now = document.querySelector(".cal .now");
   if (now && now.scrollIntoView && window.location.hash === "") {

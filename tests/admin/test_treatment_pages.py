@@ -30,7 +30,10 @@ FORM = {
 def test_iso_round_trip_of_the_form_fields():
     assert to_iso("12", "W") == "P12W" and to_iso("6", "M") == "P6M" and to_iso("", "D") is None
     assert to_iso("p1m15d", "ISO") == "P1M15D"
-    assert from_iso("P12W") == ("12", "W") and from_iso("P1M15D") == ("P1M15D", "ISO") and from_iso(None) == ("", "D")
+    assert to_iso("4 months", "D") == "P4M" and to_iso("12w", "ISO") == "P12W" and to_iso("soon", "W") == "invalid:soon"
+    assert from_iso("P12W") == ("12", "W") and from_iso(None) == ("", "D")
+    assert from_iso("P1M15D") == ("1 month 15 days", "ISO")  # shown in words, read back by to_iso
+    assert to_iso(*from_iso("P1M15D")) == "P1M15D"
 
 
 def test_create_edit_and_preview(client, sign_in):
@@ -90,3 +93,20 @@ def test_receptionist_cannot_edit_treatments(client, sign_in, make_treatment):
     assert client.get(f"/admin/treatments/{treatment.id}").status_code == 403
     token = csrf_from(client.get("/").get_data(as_text=True))
     assert client.post(f"/admin/treatments/{treatment.id}", data=FORM | {"csrf_token": token}).status_code == 403
+
+
+def test_catalogue_and_form_speak_in_words(client, sign_in, make_treatment):
+    treatment = make_treatment(name="Cosmetic lines", remind_from="P12W", remind_until="P6M", follow_up_after="P14D")
+    sign_in("admin")
+    listing = client.get("/admin/treatments").get_data(as_text=True)
+    assert "from 12 weeks to 6 months" in listing and "14 days" in listing and "P12W" not in listing
+    page = client.get(f"/admin/treatments/{treatment.id}").get_data(as_text=True)
+    token = csrf_from(page)
+    typed = FORM | {"name": "Cosmetic lines", "from_value": "13 weeks", "until_value": "1 year", "until_unit": "ISO"}
+    assert client.post(f"/admin/treatments/{treatment.id}", data=typed | {"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert (treatment.remind_from, treatment.remind_until) == ("P13W", "P12M")
+    bad = client.post(
+        f"/admin/treatments/{treatment.id}", data=FORM | {"from_value": "soonish", "csrf_token": token}
+    ).get_data(as_text=True)
+    assert "enter a length such as 4 months, 12 weeks or 90 days" in bad and "ISO 8601 duration" not in bad

@@ -45,7 +45,13 @@ def test_outbox_lists_every_email_with_its_state_and_filters(clinic, client, sig
     assert "2 emails" in page(client, f"/admin/outbox?patient={clinic.noah}")
     page(client, "/admin/outbox?status=lost", 400)
     page(client, "/admin/outbox?kind=x", 400)
-    page(client, "/admin/outbox?patient=abc", 400)
+    by_name = page(client, "/admin/outbox?patient=noah")
+    assert "2 emails" in by_name and "Olivia Smith" not in by_name and "Patients matching" in by_name
+    assert "3 emails" in page(client, "/admin/outbox?patient=Smith+Olivia&kind=retreatment")
+    nobody = page(client, "/admin/outbox?patient=Nobody")
+    assert "No patient matches" in nobody and "0 emails" in nobody
+    page(client, "/admin/outbox?patient=99999999999", 400)
+    page(client, "/admin/outbox?patient=a%00b", 400)
     assert 'href="/admin/outbox"' in page(client, "/admin/")
 
 

@@ -105,3 +105,28 @@ def test_patient_page_sets_and_resets_the_window(client, sign_in, make_patient, 
         assert patient_intervals.for_patient(patient.id) == {}
         assert _dates(s) == [date(2027, 3, 29), date(2027, 5, 16), date(2027, 7, 4)]
         assert client.post(url, data={"remind_from": "P13W", "remind_until": "P4M"}).status_code == 400
+
+
+def test_patient_page_takes_and_shows_the_window_in_words(client, sign_in, make_patient, make_treatment):
+    from tests.conftest import csrf_from
+
+    treatment = make_treatment(min_interval_days=84, remind_from="P12W", remind_until="P6M", reminder_count=3)
+    patient = make_patient()
+    with time_machine.travel(NOW, tick=False):
+        s = _session(patient, treatment)
+        sign_in("receptionist")
+        page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+        assert 'value="12 weeks"' in page and 'value="6 months"' in page and "P12W" not in page
+        token = csrf_from(page)
+        url = f"/patients/{patient.id}/intervals/{treatment.id}"
+        ok = client.post(
+            url, data={"csrf_token": token, "remind_from": "13w", "remind_until": "4 mo"}, follow_redirects=True
+        )
+        html = ok.get_data(as_text=True)
+        assert "window is saved" in html and "13 weeks to 4 months" in html and "P13W" not in html
+        assert _dates(s) == [date(2027, 4, 5), date(2027, 4, 19), date(2027, 5, 4)]
+        bad = client.post(
+            url, data={"csrf_token": token, "remind_from": "soon", "remind_until": "4 months"}, follow_redirects=True
+        ).get_data(as_text=True)
+        assert "enter a length such as 4 months" in bad and "ISO 8601" not in bad
+        assert patient_intervals.for_patient(patient.id)[treatment.id].remind_from == "P13W"

@@ -155,7 +155,7 @@ def test_too_soon_is_a_message_for_receptionists(client, clinic, reception):
     resp = _book(client, clinic, london(TUESDAY, 11))
     assert resp.status_code == 422
     page = text_of(resp)
-    assert "The patient's last BOTOX session was on 2027-02-01; the earliest safe date is 2027-04-26." in page
+    assert "The patient's last BOTOX session was on Mon 1 Feb 2027; the earliest safe date is Mon 26 Apr 2027." in page
     assert "Only an admin can book sooner." in page
     assert db.session.scalar(select(Appointment)) is None
 

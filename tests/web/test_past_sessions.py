@@ -71,7 +71,7 @@ def test_the_safety_interval_then_counts_it(client, clinic, reception):
             "slot": slot_value(clinic.hart.id, london(TUESDAY, 10)),
         },
     )
-    assert resp.status_code == 422 and "the earliest safe date is 2027-04-14" in text_of(resp)
+    assert resp.status_code == 422 and "the earliest safe date is Wed 14 Apr 2027" in text_of(resp)
 
 
 def test_only_the_date_and_treatment_are_needed(client, clinic, reception):

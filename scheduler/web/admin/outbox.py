@@ -8,12 +8,16 @@ from markupsafe import escape
 
 from scheduler.extensions import db
 from scheduler.models import REMINDER_KINDS, REMINDER_STATUSES
+from scheduler.patients import records as patients
 from scheduler.reminders import heartbeat
 from scheduler.reminders import outbox as reminders
 from scheduler.services.errors import ServiceError
 from scheduler.web.admin import bp
+from scheduler.web.args import text_arg
 
 PAGE = 100
+#: a patient filter typed as a name covers at most this many matching patients
+MATCHED_PATIENTS = 50
 #: the email's own HTML, framed by the detail page: no scripts, no network, its own origin
 EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 
@@ -32,12 +36,20 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 def outbox():
     """Every email with kind, patient, due time, status, attempts, next attempt and reason; filters."""
     status, kind = _choice("status", REMINDER_STATUSES), _choice("kind", REMINDER_KINDS)
-    patient = request.args.get("patient", "").strip()
-    if patient and not (patient.isdigit() and 0 < int(patient) < 2**31):
-        abort(400, description="patient must be a patient id.")
+    patient = text_arg("patient", 120, label="patient")
+    matched = None
+    if patient.isdigit() and not 0 < int(patient) < 2**31:
+        abort(400, description="A patient id must be between 1 and 2147483647.")
+    if patient and not patient.isdigit():
+        matched = patients.search(patient, limit=MATCHED_PATIENTS)
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    filters = dict(status=status, kind=kind, patient_id=int(patient) if patient else None)
+    filters = dict(
+        status=status,
+        kind=kind,
+        patient_id=int(patient) if patient.isdigit() else None,
+        patient_ids=[p.id for p in matched] if matched is not None else None,
+    )
     rows = reminders.search(limit=PAGE + 1, offset=(page_no - 1) * PAGE, newest_first=True, **filters)
     args = {k: v for k, v in (("status", status), ("kind", kind), ("patient", patient)) if v}
     return render_template(
@@ -46,6 +58,7 @@ def outbox():
         has_more=len(rows) > PAGE,
         page=page_no,
         args=args,
+        matched=matched,
         total=reminders.count(**filters),
         counts=reminders.status_counts(),
         kinds=REMINDER_KINDS,

@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template, request, url_for
 
+from scheduler.domain.audit_text import Part
 from scheduler.models import TreatmentSession
 from scheduler.patients import sessions
-from scheduler.services import audit
+from scheduler.services import audit, audit_view
 from scheduler.web.admin import bp
 from scheduler.web.args import text_arg
 from scheduler.web.csv_export import csv_response
+from scheduler.web.reception.filters import local_when
 
 PAGE = 100
+#: the page of each kind of record an audit sentence links to
+_PAGES = {
+    "patient": ("reception.patient", "patient_id"),
+    "appointment": ("reception.appointment", "appointment_id"),
+    "treatment": ("admin.treatment_edit", "treatment_id"),
+    "practitioner": ("admin.practitioner_edit", "practitioner_id"),
+    "user": ("admin.staff_user", "user_id"),
+}
+
+
+def _linked(parts: list[Part]) -> list[tuple[str, str | None]]:
+    """A sentence as (text, link or None) pieces."""
+    out: list[tuple[str, str | None]] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append((part, None))
+        else:
+            page = _PAGES.get(part.kind)
+            out.append((part.label, url_for(page[0], **{page[1]: part.id}) if page else None))
+    return out
 
 
 def _date_arg(name: str) -> date | None:
@@ -48,7 +70,7 @@ def audit_log():
     )
     return render_template(
         "admin/audit.html",
-        events=rows[:PAGE],
+        events=list(zip(rows[:PAGE], [_linked(x) for x in audit_view.sentences(rows[:PAGE], local_when)], strict=True)),
         has_more=len(rows) > PAGE,
         page=page_no,
         filters={

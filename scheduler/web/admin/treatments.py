@@ -19,7 +19,8 @@ from scheduler.web.admin import bp
 from scheduler.web.plain_text import PlainTextForm
 
 UNITS = {"D": "days", "W": "weeks", "M": "months"}
-UNIT_CHOICES = [SelectChoice(k, v) for k, v in UNITS.items()] + [SelectChoice("ISO", "ISO 8601")]
+#: "as typed": the value field holds the whole length ("1 month 15 days", "P1M15D")
+UNIT_CHOICES = [SelectChoice(k, v) for k, v in UNITS.items()] + [SelectChoice("ISO", "as typed")]
 
 
 class TreatmentForm(PlainTextForm):
@@ -53,23 +54,25 @@ class TreatmentForm(PlainTextForm):
 
 
 def to_iso(value: str | None, unit: str) -> str | None:
-    """A number and a unit as an ISO 8601 duration (or the ISO text itself); None when empty."""
+    """A number and a unit, or a length typed in words ("4 months", "12w", "P3M"), as an ISO 8601
+    duration; None when empty; text that is neither is returned marked invalid for the checks."""
     value = (value or "").strip()
     if not value:
         return None
-    if unit == "ISO":
-        return value.upper()
-    if not re.fullmatch(r"\d{1,4}", value):
+    if unit in UNITS and re.fullmatch(r"\d{1,4}", value):
+        return f"P{int(value)}{unit}"
+    try:
+        return durations.parse_plain(value)
+    except ValueError:
         return f"invalid:{value}"
-    return f"P{int(value)}{unit}"
 
 
 def from_iso(iso: str | None) -> tuple[str, str]:
-    """An ISO 8601 duration as (number, unit) when it has one unit, else (iso, "ISO")."""
+    """An ISO 8601 duration as (number, unit) when it has one unit, else in words with "as typed"."""
     if not iso:
         return "", "D"
     match = re.fullmatch(r"P(\d+)([DWM])", iso)
-    return (match.group(1), match.group(2)) if match else (iso, "ISO")
+    return (match.group(1), match.group(2)) if match else (durations.plain(iso), "ISO")
 
 
 def _values(form: TreatmentForm) -> dict:
@@ -99,7 +102,7 @@ def preview(values: dict, session_day: date) -> tuple[list[date], date | None, d
         follow_up_after=values.get("follow_up_after"),
     )
     if problems:
-        return [], None, problems
+        return [], None, durations.plain_problems(problems)
     iv = plan.Intervals.parse(
         values["remind_from"], values["remind_until"], values["reminder_count"], values.get("follow_up_after")
     )
@@ -143,7 +146,7 @@ def treatment_edit(treatment_id: int | None = None):
             return redirect(url_for("admin.treatment_edit", treatment_id=existing.id))
         except ServiceError as exc:
             db.session.rollback()
-            problems = exc.fields
+            problems = durations.plain_problems(exc.fields)
             flash(exc.message, "error")
             status = exc.status
     elif request.method == "POST":

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from scheduler.booking import availability, operations, visits
-from scheduler.domain import lifecycle, safety
+from scheduler.domain import daytext, lifecycle, safety, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.patients import sessions
@@ -204,8 +204,8 @@ def reschedule_post(appointment_id: int):
 
 
 def _sentence(message: str) -> str:
-    """A service message as a sentence ("cannot mark ..." -> "Cannot mark ....")."""
-    message = message.strip()
+    """A service message as a sentence ("cannot mark ..." -> "Cannot mark ...."), days in the pages' style."""
+    message = daytext.dates_in_words(message.strip())
     if not message:
         return message
     message = message[0].upper() + message[1:]

@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from scheduler.booking import availability, operations
 from scheduler.catalog import operations as catalog
-from scheduler.domain import safety
+from scheduler.domain import daytext, safety
 from scheduler.extensions import db
 from scheduler.models import Patient, Practitioner, Treatment
 from scheduler.patients import records as patients
@@ -212,7 +212,7 @@ def book_post():
     except ServiceError as exc:
         status = show_service_error(None, exc)  # the message heads the form; the free times are refreshed
         choice = _chosen(request.form)  # reload after the rollback
-        return render_book(form, choice, status=status, error=exc.message, error_code=exc.code)
+        return render_book(form, choice, status=status, error=daytext.dates_in_words(exc.message), error_code=exc.code)
     db.session.commit()
     flash(
         f"Booked {appt.patient.full_name} for {appt.treatment.name} with {appt.practitioner.name} "

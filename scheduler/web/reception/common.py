@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, request
 from flask_wtf import FlaskForm
 
+from scheduler.domain import daytext
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
@@ -50,5 +51,6 @@ def show_service_error(form: FlaskForm | None, exc: ServiceError, fields: dict[s
             name = (fields or {}).get(service_field, service_field)
             field = getattr(form, name, None)
             if field is not None and hasattr(field, "errors"):
+                reason = daytext.dates_in_words(reason)
                 field.errors = [*list(field.errors or []), reason[:1].upper() + reason[1:] + "."]
     return exc.status

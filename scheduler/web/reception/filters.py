@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from scheduler.domain import daytext, durations, recall_calls
 from scheduler.services import clock
 from scheduler.web.reception import bp
 
@@ -38,7 +39,7 @@ def long_date(day: date | datetime | None) -> str:
         return ""
     if isinstance(day, datetime):
         day = clock.local_date(day)
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return daytext.long_day(day)
 
 
 @bp.app_template_filter("short_date")
@@ -48,7 +49,7 @@ def short_date(day: date | datetime | None) -> str:
         return ""
     if isinstance(day, datetime):
         day = clock.local_date(day)
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return daytext.short_day(day)
 
 
 @bp.app_template_filter("local_when")
@@ -89,3 +90,21 @@ def units(value: float | None) -> str:
 def local_date_iso(instant: datetime) -> str:
     """The clinic date of an instant as YYYY-MM-DD (for calendar links)."""
     return clock.local_date(instant).isoformat()
+
+
+@bp.app_template_filter("plain_duration")
+def plain_duration(iso: str | None) -> str:
+    """ "12 weeks", "4 months" for an ISO 8601 duration (the API keeps ISO 8601)."""
+    return durations.plain(iso)
+
+
+@bp.app_template_filter("call_outcome")
+def call_outcome(outcome: str) -> str:
+    """A recall call's outcome in words ("No answer", "Call back")."""
+    return recall_calls.OUTCOMES.get(outcome, outcome)
+
+
+@bp.app_template_filter("dates_in_words")
+def dates_in_words(text: str) -> str:
+    """A message's YYYY-MM-DD days in the pages' style ("Fri 26 Mar 2027")."""
+    return daytext.dates_in_words(str(text))

@@ -8,18 +8,19 @@ from urllib.parse import parse_qsl
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import text
+from scheduler.domain import daytext, durations, text
 from scheduler.extensions import db
 from scheduler.models import Patient
+from scheduler.patients import contacts, sessions
 from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import records as patients
-from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.args import text_arg
 from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm, as_date
 from scheduler.web.reception import bp
+from scheduler.web.reception.call_form import CallForm
 from scheduler.web.reception.common import actor, id_arg, show_service_error
 
 PAGE = 50
@@ -128,6 +129,8 @@ def patient(patient_id: int):
         action=ActionForm(formdata=None),
         today=clock.today(),
         consent_vias=CONSENT_VIAS,
+        calls=contacts.of_patient(patient.id),
+        call_form=CallForm(formdata=None),
     )
 
 
@@ -183,7 +186,7 @@ def session_new(patient_id: int):
             )
         except ServiceError as exc:
             status = show_service_error(form, exc)
-            error = exc.message
+            error = daytext.dates_in_words(exc.message)
         else:
             db.session.commit()
             flash(f"Recorded the session of {form.performed_on.data:%d %b %Y}.", "success")
@@ -206,6 +209,21 @@ def _refused_text(values: dict[str, str]) -> str | None:
     return None
 
 
+_FIELD_NAMES = {"remind_from": "First reminder after", "remind_until": "Last reminder after"}
+
+
+def _lengths(*typed: str) -> list[str]:
+    """Lengths typed in words or ISO 8601 ("10 weeks", "P3M") as ISO 8601; unreadable text passes
+    through (cut to the column's size) for the interval checks to refuse in the same words."""
+    out = []
+    for value in typed:
+        try:
+            out.append(durations.parse_plain(value))
+        except ValueError:
+            out.append(value[:20])
+    return out
+
+
 @bp.post("/patients/<int:patient_id>/intervals/<int:treatment_id>")
 def patient_interval(patient_id: int, treatment_id: int):
     """Sets (or resets) this patient's re-treatment window for a treatment; their reminders follow it."""
@@ -222,11 +240,12 @@ def patient_interval(patient_id: int, treatment_id: int):
             patient_intervals.clear_window(patient_id, treatment_id, actor=actor())
             message = "Back to the treatment's usual re-treatment window; reminders re-planned."
         else:
+            lengths = _lengths(typed["remind_from"], typed["remind_until"])
             patient_intervals.set_window(
                 patient_id,
                 treatment_id,
-                typed["remind_from"][:20],
-                typed["remind_until"][:20],
+                lengths[0],
+                lengths[1],
                 typed["note"][:200],
                 actor=actor(),
             )
@@ -235,5 +254,6 @@ def patient_interval(patient_id: int, treatment_id: int):
         flash(message, "success")
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"{exc.message} " + " ".join(f"{k.replace('_', ' ')}: {v}." for k, v in exc.fields.items()), "error")
+        problems = durations.plain_problems(exc.fields)
+        flash(f"{exc.message} " + " ".join(f"{_FIELD_NAMES.get(k, k)}: {v}." for k, v in problems.items()), "error")
     return redirect(url_for("reception.patient", patient_id=patient_id))

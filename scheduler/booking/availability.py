@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import Practitioner, TimeOff, Treatment, TreatmentSession
+from scheduler.models import Practitioner, TimeOff, Treatment
 from scheduler.models.appointment import occupying_conflicts
 from scheduler.services import clock
 
@@ -40,17 +40,3 @@ def free_slots(practitioner: Practitioner, treatment: Treatment, day: date) -> l
     return slots.free_slots(
         day, hours, clock.clinic_tz(), timedelta(minutes=treatment.duration_minutes), busy, clock.now(), step
     )
-
-
-def last_session_of_product(patient_id: int, product: str, on_or_before: date) -> date | None:
-    """The date of the patient's latest session of any treatment of this product up to a day."""
-    stmt = (
-        select(func.max(TreatmentSession.performed_on))
-        .join(Treatment, Treatment.id == TreatmentSession.treatment_id)
-        .where(
-            TreatmentSession.patient_id == patient_id,
-            Treatment.product == product,
-            TreatmentSession.performed_on <= on_or_before,
-        )
-    )
-    return db.session.scalar(stmt)

@@ -14,15 +14,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.booking.availability import last_session_of_product, time_off_between
+from scheduler.booking import clinical
+from scheduler.booking.availability import time_off_between
 from scheduler.db import begin_write
-from scheduler.domain import lifecycle, safety, slots
+from scheduler.domain import lifecycle, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
 from scheduler.models.appointment import occupying_conflicts
 from scheduler.reminders import planning
 from scheduler.services import audit, clock
-from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
+from scheduler.services.errors import Conflict, NotFound, Rejected
 
 #: names of the PostgreSQL exclusion constraints (see the migration) and their API codes
 OVERLAP_CONSTRAINTS = {
@@ -64,8 +65,7 @@ def _check_slot(
 ) -> bool:
     """The booking rules, in the order a client learns of them; returns whether the start is
     inside the safety interval (allowed only with an admin's override reason)."""
-    if override_reason is not None and (actor is None or not actor.is_admin):
-        raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
+    overrides = clinical.Overrides(actor, override_reason, "Only an admin may book inside the safety interval.")
     if not treatment.active:
         raise Rejected("That treatment is no longer offered.", code="inactive", fields={"treatment_id": "inactive"})
     if not practitioner.active:
@@ -92,18 +92,8 @@ def _check_slot(
         taken=any(a.practitioner_id == practitioner.id for a in overlaps),
         busy=any(a.patient_id == patient.id for a in overlaps),
     )
-    day = clock.local_date(starts_at)
-    last = last_session_of_product(patient.id, treatment.product, day)
-    too_soon = safety.is_too_soon(last, day, treatment.min_interval_days)
-    if too_soon and override_reason is None:
-        earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
-        raise Rejected(
-            f"The patient's last {treatment.product} session was on {last.isoformat()}; "
-            f"the earliest safe date is {earliest.isoformat()}.",
-            code="too_soon",
-            fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
-        )
-    return too_soon
+    # the safety interval by toxin (BOTOX and BOTOX Cosmetic alike), overridable by an admin
+    return clinical.check_interval(overrides, patient.id, treatment, clock.local_date(starts_at))
 
 
 def _refuse_overlap(*, taken: bool, busy: bool) -> None:
@@ -233,3 +223,22 @@ def reschedule(
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
     planning.appointment_changed("rescheduled", appt)
     return appt
+
+
+def reoccupy(appt: Appointment, change: Callable[[], None]) -> None:
+    """Makes an appointment occupy its time again (an undone no-show), refusing with a 409 when
+    the practitioner or the patient has since been booked at that time."""
+    overlaps = db.session.scalars(
+        occupying_conflicts(
+            appt.starts_at,
+            appt.ends_at,
+            practitioner_id=appt.practitioner_id,
+            patient_id=appt.patient_id,
+            exclude_id=appt.id,
+        )
+    ).all()
+    _refuse_overlap(
+        taken=any(a.practitioner_id == appt.practitioner_id for a in overlaps),
+        busy=any(a.patient_id == appt.patient_id for a in overlaps),
+    )
+    _write_guarded(change)

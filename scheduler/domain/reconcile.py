@@ -24,6 +24,7 @@ SETTLED = ("sending", "sent", "skipped", "failed")
 OPTED_OUT = "the patient opted out of reminders"
 ADDED_LATE = "added to the plan after its date"
 DROPPED = "no longer in the plan"
+VOIDED = "the session was voided"
 
 
 # The facts and ops are named tuples, not dataclasses: a bulk re-plan makes one per stored row
@@ -190,3 +191,8 @@ def diff_session(
             [follow] if follow else [], rows.get("follow_up", ()), follow_up_end(session, sessions, opted_in), now
         )
     return ops
+
+
+def diff_voided(rows: Sequence[Row]) -> Ops:
+    """A voided session's series: every pending row is cancelled, for good; nothing else changes."""
+    return [Change(r.id, r.due_at, r.expires_at, "cancelled", VOIDED) for r in rows if r.status == "pending"]

@@ -9,6 +9,7 @@ from scheduler.models.practitioner import Practitioner, TimeOff
 from scheduler.models.reminder import REMINDER_KINDS, REMINDER_STATUSES, Reminder, SweepRun
 from scheduler.models.session import TreatmentSession
 from scheduler.models.staff import ROLES, ApiToken, User
+from scheduler.models.toxin import Toxin
 from scheduler.models.treatment import KINDS, Treatment
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Reminder",
     "SweepRun",
     "TimeOff",
+    "Toxin",
     "Treatment",
     "TreatmentSession",
     "UTCDateTime",

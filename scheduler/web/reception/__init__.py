@@ -25,4 +25,5 @@ from scheduler.web.reception import (  # noqa: E402,F401  (registers the routes 
     filters,
     patients,
     recall,
+    session_pages,
 )

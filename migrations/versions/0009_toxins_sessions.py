@@ -1,0 +1,122 @@
+"""Toxins and their dose limits, treatments' toxin and usual sites, session corrections.
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-12-04
+
+Written by hand.
+
+- `toxins`: a toxin's rolling dose limit (`max_units` in any `period_days` days), admin-set.
+- `treatments.toxin`: the toxin the treatment injects. Existing rows get the toxin of their
+  product (BOTOX and BOTOX Cosmetic: onabotulinumtoxinA; Dysport: abobotulinumtoxinA; Xeomin:
+  incobotulinumtoxinA; ...; an unknown product is a toxin of its own, as the safety interval
+  treated it before). `treatments.usual_sites`: the sites offered when recording a session.
+- `sessions.override_reason`, `voided_at`, `void_reason`, `voided_by_id`: a session recorded
+  against a safety rule keeps the admin's reason; a voided one stays on record but no longer counts.
+
+The downgrade refuses while toxins hold rows or sessions are voided (a voided session would
+count again), unless the loss is confirmed (`-x force=1`).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from migrations.guard import DataLossRefused, loss_confirmed, refuse_data_loss
+
+# revision identifiers, used by Alembic.
+revision = "0009"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+#: the toxins of known products when this revision was written (a copy: a revision never changes
+#: with the app; scheduler.domain.toxins holds the current list)
+KNOWN_PRODUCTS = {
+    "botox": "onabotulinumtoxinA",
+    "botox cosmetic": "onabotulinumtoxinA",
+    "vistabel": "onabotulinumtoxinA",
+    "dysport": "abobotulinumtoxinA",
+    "azzalure": "abobotulinumtoxinA",
+    "alluzience": "abobotulinumtoxinA",
+    "xeomin": "incobotulinumtoxinA",
+    "bocouture": "incobotulinumtoxinA",
+    "jeuveau": "prabotulinumtoxinA",
+    "nuceiva": "prabotulinumtoxinA",
+    "daxxify": "daxibotulinumtoxinA",
+    "letybo": "letibotulinumtoxinA",
+    "relfydess": "letibotulinumtoxinA",
+    "myobloc": "rimabotulinumtoxinB",
+    "neurobloc": "rimabotulinumtoxinB",
+}
+
+
+def toxin_for_product(product):
+    """A known product's toxin, else the product's name itself."""
+    name = " ".join((product or "").split())
+    return KNOWN_PRODUCTS.get(name.lower(), name)
+
+
+def upgrade():
+    op.create_table(
+        "toxins",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("max_units", sa.Numeric(precision=8, scale=2, asdecimal=False), nullable=True),
+        sa.Column("period_days", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "max_units IS NULL OR (max_units > 0 AND max_units <= 100000)", name=op.f("ck_toxins_max_units")
+        ),
+        sa.CheckConstraint(
+            "period_days IS NULL OR (period_days >= 1 AND period_days <= 730)", name=op.f("ck_toxins_period_days")
+        ),
+        sa.CheckConstraint("(max_units IS NULL) = (period_days IS NULL)", name=op.f("ck_toxins_limit_complete")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_toxins")),
+        sa.UniqueConstraint("name", name=op.f("uq_toxins_name")),
+    )
+    with op.batch_alter_table("treatments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("toxin", sa.String(length=80), nullable=True))
+        batch_op.add_column(sa.Column("usual_sites", sa.Text(), nullable=True))
+    bind = op.get_bind()
+    treatments = sa.table("treatments", sa.column("id", sa.Integer), sa.column("product"), sa.column("toxin"))
+    for ident, product in bind.execute(sa.select(treatments.c.id, treatments.c.product)).all():
+        bind.execute(treatments.update().where(treatments.c.id == ident).values(toxin=toxin_for_product(product)))
+    with op.batch_alter_table("treatments", schema=None) as batch_op:
+        batch_op.alter_column("toxin", existing_type=sa.String(length=80), nullable=False)
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("override_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("voided_by_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_sessions_voided_by_id_users"), "users", ["voided_by_id"], ["id"], ondelete="SET NULL"
+        )
+
+
+def _refuse_voided_sessions() -> None:
+    """A downgrade would make voided sessions count again: refused unless confirmed."""
+    if op.get_context().as_sql:
+        return
+    voided = op.get_bind().execute(sa.text("SELECT count(*) FROM sessions WHERE voided_at IS NOT NULL")).scalar_one()
+    if voided and not loss_confirmed():
+        raise DataLossRefused(
+            f"this downgrade would forget that {voided} session(s) were voided (sessions, {voided} rows), "
+            "and they would count again. Nothing was changed. Run again with `flask db downgrade -x force=1 ...` "
+            "to accept it."
+        )
+
+
+def downgrade():
+    _refuse_voided_sessions()
+    refuse_data_loss("toxins")
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_sessions_voided_by_id_users"), type_="foreignkey")
+        batch_op.drop_column("voided_by_id")
+        batch_op.drop_column("void_reason")
+        batch_op.drop_column("voided_at")
+        batch_op.drop_column("override_reason")
+    with op.batch_alter_table("treatments", schema=None) as batch_op:
+        batch_op.drop_column("usual_sites")
+        batch_op.drop_column("toxin")
+    op.drop_table("toxins")

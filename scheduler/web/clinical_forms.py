@@ -42,9 +42,9 @@ def joined_sites(chosen: list[str] | None, other: str | None) -> str | None:
 class SitesMixin:
     """Sites from the treatment's list plus free text."""
 
-    site_choices = SiteChoices("Injection sites", choices=[])
+    site_choices = SiteChoices("Usual injection sites", choices=[])
     sites = StringField(
-        "Other sites",
+        "Injection sites",
         filters=[_strip, _blank_to_none],
         validators=[Optional(), Length(max=500, message="Keep the sites to 500 characters.")],
     )

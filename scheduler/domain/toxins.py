@@ -49,11 +49,12 @@ def peak_dose(doses: Iterable[tuple[date, float]], day: date, units: float, peri
     `units` on `day`, the other doses (date, units) included.
 
     A window is [start, start + period_days); every window holding `day` starts after
-    day - period_days and no later than day, and its total is largest when it starts on a dose.
+    day - period_days and no later than day, and its total is largest when it starts on a dose
+    or on `day` itself (reaching furthest ahead).
     """
     earliest = day - timedelta(days=period_days - 1)
     known = [(d, u or 0.0) for d, u in doses]
-    starts = {d for d, _u in known if earliest <= d <= day} | {earliest}
+    starts = {d for d, _u in known if earliest <= d <= day} | {earliest, day}
     best = 0.0
     for start in starts:
         end = start + timedelta(days=period_days)

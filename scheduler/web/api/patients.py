@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from scheduler.patients import corrections, sessions
 from scheduler.patients import records as patients
-from scheduler.patients import sessions
-from scheduler.web.api.appointment_schemas import SessionIn, SessionOut
+from scheduler.web.api.appointment_schemas import SessionIn, SessionOut, SessionPatch, VoidIn
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery
 
@@ -39,7 +39,28 @@ def list_sessions(user, patient_id: int):
     return sessions.list_for_patient(patient_id)
 
 
-@endpoint("POST", "/patients/{patient_id}/sessions", body=SessionIn, response=SessionOut, status=201, errors=(404, 422))
+@endpoint(
+    "POST",
+    "/patients/{patient_id}/sessions",
+    body=SessionIn,
+    response=SessionOut,
+    status=201,
+    errors=(403, 404, 422),
+)
 def record_session(user, patient_id: int, body: SessionIn):
     """Records a session done earlier or elsewhere."""
     return sessions.record_past(patient_id, actor=user, **body.model_dump())
+
+
+@endpoint("PATCH", "/sessions/{session_id}", body=SessionPatch, response=SessionOut, errors=(403, 404, 409, 422))
+def correct_session(user, session_id: int, body: SessionPatch):
+    """Corrects units, lot, expiry, sites or notes of a session (audited; 409 voided)."""
+    changes = body.model_dump(exclude_unset=True)
+    reason = changes.pop("override_reason", None)
+    return corrections.edit(session_id, changes, actor=user, override_reason=reason)
+
+
+@endpoint("POST", "/sessions/{session_id}/void", body=VoidIn, response=SessionOut, errors=(404, 409))
+def void_session(user, session_id: int, body: VoidIn):
+    """Voids a session recorded in error, with a reason: it no longer counts anywhere."""
+    return corrections.void(session_id, actor=user, reason=body.reason)

@@ -135,6 +135,9 @@ class TreatmentIn(In):
     reminder_count: int = Field(default=3, ge=1, le=6)
     follow_up_after: DurationText | None = Field(default=None, examples=["P4W"])
     active: bool = True
+    # toxin safety: the toxin (default: the product's) and the usual injection sites, one per line
+    toxin: Text80 | None = Field(default=None, examples=["onabotulinumtoxinA"])
+    usual_sites: Notes | None = None
 
 
 class TreatmentPatch(Patch):
@@ -150,6 +153,9 @@ class TreatmentPatch(Patch):
     reminder_count: int = Field(default=None, ge=1, le=6)  # type: ignore[assignment]
     follow_up_after: DurationText | None = None
     active: bool = None  # type: ignore[assignment]
+    # toxin safety
+    toxin: Text80 = None  # type: ignore[assignment]
+    usual_sites: Notes | None = None
 
 
 class TreatmentOut(Out):
@@ -164,6 +170,9 @@ class TreatmentOut(Out):
     reminder_count: int
     follow_up_after: str | None
     active: bool
+    # toxin safety
+    toxin: str
+    usual_sites: str | None = None
 
 
 class TreatmentPatched(TreatmentOut):

@@ -11,7 +11,7 @@ Written by hand.
   product (BOTOX and BOTOX Cosmetic: onabotulinumtoxinA; Dysport: abobotulinumtoxinA; Xeomin:
   incobotulinumtoxinA; ...; an unknown product is a toxin of its own, as the safety interval
   treated it before). `treatments.usual_sites`: the sites offered when recording a session.
-- `sessions.override_reason`, `voided_at`, `void_reason`, `voided_by_id`: a session recorded
+- `sessions.override_reason`, `voided_at`, `void_reason`: a session recorded
   against a safety rule keeps the admin's reason; a voided one stays on record but no longer counts.
 
 The downgrade refuses while toxins hold rows or sessions are voided (a voided session would
@@ -75,23 +75,20 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_toxins")),
         sa.UniqueConstraint("name", name=op.f("uq_toxins_name")),
     )
-    with op.batch_alter_table("treatments", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("toxin", sa.String(length=80), nullable=True))
-        batch_op.add_column(sa.Column("usual_sites", sa.Text(), nullable=True))
+    # Plain ADD COLUMN, never a batch copy: on SQLite a batch drops and re-creates the table, and
+    # dropping treatments or sessions with foreign keys on would cascade into patient_intervals
+    # and reminders.
+    op.add_column("treatments", sa.Column("toxin", sa.String(length=80), server_default="", nullable=False))
+    op.add_column("treatments", sa.Column("usual_sites", sa.Text(), nullable=True))
     bind = op.get_bind()
     treatments = sa.table("treatments", sa.column("id", sa.Integer), sa.column("product"), sa.column("toxin"))
     for ident, product in bind.execute(sa.select(treatments.c.id, treatments.c.product)).all():
         bind.execute(treatments.update().where(treatments.c.id == ident).values(toxin=toxin_for_product(product)))
-    with op.batch_alter_table("treatments", schema=None) as batch_op:
-        batch_op.alter_column("toxin", existing_type=sa.String(length=80), nullable=False)
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("override_reason", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("voided_by_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_sessions_voided_by_id_users"), "users", ["voided_by_id"], ["id"], ondelete="SET NULL"
-        )
+    if op.get_context().dialect.name == "postgresql":
+        op.alter_column("treatments", "toxin", server_default=None)  # the model names it on every insert
+    op.add_column("sessions", sa.Column("override_reason", sa.Text(), nullable=True))
+    op.add_column("sessions", sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("sessions", sa.Column("void_reason", sa.Text(), nullable=True))
 
 
 def _refuse_voided_sessions() -> None:
@@ -110,13 +107,9 @@ def _refuse_voided_sessions() -> None:
 def downgrade():
     _refuse_voided_sessions()
     refuse_data_loss("toxins")
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_sessions_voided_by_id_users"), type_="foreignkey")
-        batch_op.drop_column("voided_by_id")
-        batch_op.drop_column("void_reason")
-        batch_op.drop_column("voided_at")
-        batch_op.drop_column("override_reason")
-    with op.batch_alter_table("treatments", schema=None) as batch_op:
-        batch_op.drop_column("usual_sites")
-        batch_op.drop_column("toxin")
+    # plain DROP COLUMN (SQLite 3.35+), never a batch copy (see the upgrade)
+    for column in ("void_reason", "voided_at", "override_reason"):
+        op.drop_column("sessions", column)
+    op.drop_column("treatments", "usual_sites")
+    op.drop_column("treatments", "toxin")
     op.drop_table("toxins")

@@ -46,7 +46,6 @@ class TreatmentSession(Base):
     #: a voided session stays on record but no longer counts: no reminders, no safety interval
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(Text)
-    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     patient: Mapped[Patient] = relationship()
     treatment: Mapped[Treatment] = relationship()

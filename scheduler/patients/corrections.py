@@ -99,7 +99,6 @@ def void(session_id: int, *, actor: User | None, reason: str) -> TreatmentSessio
     session = _open(session_id)
     session.voided_at = clock.now()
     session.void_reason = reason.strip()
-    session.voided_by_id = actor.id if actor else None
     db.session.flush()
     audit.record(
         "session.voided",

@@ -22,9 +22,9 @@ from scheduler.booking import operations, visits
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, TreatmentSession, User
 from scheduler.patients import sessions
+from scheduler.reminders import sweep
 from scheduler.services import clock
 from scheduler.staff import users
-from scheduler.reminders import sweep
 from tests.conftest import london
 
 #: a permanent refusal of a recipient, and a temporary one

@@ -7,11 +7,11 @@ from datetime import date
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import durations, plan
+from scheduler.domain import durations, plan, toxins
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
@@ -43,6 +43,10 @@ class TreatmentForm(PlainTextForm):
     follow_value = StringField("Follow-up email after (empty for none)", validators=[Optional(), Length(max=20)])
     follow_unit = SelectField("unit", choices=UNIT_CHOICES)
     active = BooleanField("Offered (bookable)", default=True)
+    # --- toxin safety (issue 18) -----------------------------------------------------------------
+    toxin = StringField("Toxin (empty: the product's)", validators=[Optional(), Length(max=80)])
+    usual_sites = TextAreaField("Usual injection sites, one per line", validators=[Optional(), Length(max=2000)])
+    # --- end toxin safety --------------------------------------------------------------------------
 
 
 def to_iso(value: str | None, unit: str) -> str | None:
@@ -78,6 +82,9 @@ def _values(form: TreatmentForm) -> dict:
         "reminder_count": form.reminder_count.data,
         "follow_up_after": to_iso(form.follow_value.data, form.follow_unit.data),
         "active": form.active.data,
+        # toxin safety
+        "toxin": (form.toxin.data or "").strip() or None,
+        "usual_sites": (form.usual_sites.data or "").strip() or None,
     }
 
 
@@ -151,6 +158,7 @@ def treatment_edit(treatment_id: int | None = None):
         preview_follow=follow,
         preview_problems=preview_problems,
         today=today,
+        known_toxins=toxins.KNOWN_TOXINS,
     ), status
 
 

@@ -72,8 +72,8 @@ CATALOGUE = [
 #: the demo's toxin limits (docs/rules.md): onabotulinumtoxinA at most 400 U in any 90 days
 TOXINS = [dict(name="onabotulinumtoxinA", max_units=400, period_days=90)]
 
-#: enough patients to fill four weeks while keeping each one's sessions of a product 12+ weeks apart
-PATIENTS = 240
+#: enough patients to fill four weeks while keeping each one's sessions of a toxin 12+ weeks apart
+PATIENTS = 245
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 PRACTITIONERS = [
     ("Dr Amelia Hart", "a.hart@example.com", WEEKDAYS),

@@ -57,7 +57,7 @@ CATALOGUE = [
     ),
     dict(
         name="Cosmetic lines (glabellar, forehead, crow's feet)",
-        usual_sites="glabella (procerus, corrugators)\nfrontalis\nlateral canthal lines (crow's feet)",
+        usual_sites="glabella (procerus and corrugators)\nfrontalis\nlateral canthal lines (crow's feet)",
         kind="cosmetic",
         product="BOTOX Cosmetic",
         toxin="onabotulinumtoxinA",  # the same toxin as BOTOX: one safety interval, one dose limit

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from scheduler import seed_recall
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient, Practitioner, Treatment, TreatmentSession
+from scheduler.models import Appointment, Patient, Practitioner, Toxin, Treatment, TreatmentSession
 from scheduler.reminders import planning
 from scheduler.services import clock
 from scheduler.staff import users
@@ -19,8 +19,10 @@ from scheduler.staff import users
 CATALOGUE = [
     dict(
         name="Chronic migraine",
+        usual_sites="corrugator\nprocerus\nfrontalis\ntemporalis\noccipitalis\ncervical paraspinal\ntrapezius",
         kind="therapeutic",
         product="BOTOX",
+        toxin="onabotulinumtoxinA",
         duration_minutes=30,
         min_interval_days=84,
         remind_from="P12W",
@@ -31,8 +33,10 @@ CATALOGUE = [
     ),
     dict(
         name="Cervical dystonia (torticollis)",
+        usual_sites="sternocleidomastoid\nsplenius capitis\ntrapezius\nlevator scapulae\nscalenes",
         kind="therapeutic",
         product="BOTOX",
+        toxin="onabotulinumtoxinA",
         duration_minutes=30,
         min_interval_days=84,
         remind_from="P12W",
@@ -43,8 +47,10 @@ CATALOGUE = [
     ),
     dict(
         name="Chronic pain (back, neck, neuropathic)",
+        usual_sites="paraspinal\ntrapezius\nquadratus lumborum\ngluteus medius\nintradermal (painful area)",
         kind="therapeutic",
         product="BOTOX",
+        toxin="onabotulinumtoxinA",
         duration_minutes=30,
         min_interval_days=84,
         remind_from="P3M",
@@ -55,8 +61,10 @@ CATALOGUE = [
     ),
     dict(
         name="Cosmetic lines (glabellar, forehead, crow's feet)",
+        usual_sites="glabella (procerus and corrugators)\nfrontalis\nlateral canthal lines (crow's feet)",
         kind="cosmetic",
         product="BOTOX Cosmetic",
+        toxin="onabotulinumtoxinA",  # the same toxin as BOTOX: one safety interval, one dose limit
         duration_minutes=20,
         min_interval_days=90,
         remind_from="P3M",
@@ -66,9 +74,11 @@ CATALOGUE = [
         buffer_minutes=0,
     ),
 ]
+#: the demo's toxin limits (docs/rules.md): onabotulinumtoxinA at most 400 U in any 90 days
+TOXINS = [dict(name="onabotulinumtoxinA", max_units=400, period_days=90)]
 
-#: enough patients to fill four weeks while keeping each one's sessions of a product 12+ weeks apart
-PATIENTS = 240
+#: enough patients to fill four weeks while keeping each one's sessions of a toxin 12+ weeks apart
+PATIENTS = 245
 WEEKDAYS = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 PRACTITIONERS = [
     ("Dr Amelia Hart", "a.hart@example.com", WEEKDAYS),
@@ -161,6 +171,7 @@ def seed_demo(seed: int = 7) -> dict[str, str]:
     """Loads the demo clinic; returns the demo users' passwords. The caller commits."""
     rng = random.Random(seed)
     treatments = [Treatment(active=True, **row) for row in CATALOGUE]
+    db.session.add_all(Toxin(**row) for row in TOXINS)
     practitioners = [Practitioner(name=n, email=e, working_hours=h, active=True) for n, e, h in PRACTITIONERS]
     db.session.add_all(treatments + practitioners)
     passwords = {}
@@ -191,7 +202,7 @@ def _appointments(rng, treatments, practitioners, patients) -> None:
     """Two weeks back and two weeks ahead, about two thirds of each day booked.
 
     Patients are picked so that the demo keeps the clinic's own rules: nobody in two places at
-    once, and no two sessions of one product closer than the treatment's minimum interval.
+    once, and no two sessions of one toxin closer than the treatment's minimum interval.
     """
     tz = clock.clinic_tz()
     today = clock.today()
@@ -219,18 +230,18 @@ def _appointments(rng, treatments, practitioners, patients) -> None:
             patient = _free_patient(rng, patients, busy, product_days, treatment, cursor, length, day)
             if patient is not None:
                 busy.setdefault(patient.id, []).append((cursor, cursor + length))
-                product_days.setdefault((patient.id, treatment.product), []).append(day)
+                product_days.setdefault((patient.id, treatment.toxin), []).append(day)
                 _one(rng, patient, prac, treatment, cursor, length, now, today)
     _history(rng, treatments, [p for p in patients if p.id not in busy], today)
 
 
 def _free_patient(rng, patients, busy, product_days, treatment, start, length, day):
-    """A random patient free at that time and not treated with that product too recently."""
+    """A random patient free at that time and not treated with that toxin too recently."""
     for _ in range(30):
         patient = rng.choice(patients)
         if any(s < start + length and start < e for s, e in busy.get(patient.id, [])):
             continue
-        days = product_days.get((patient.id, treatment.product), [])
+        days = product_days.get((patient.id, treatment.toxin), [])
         if all(abs((day - d).days) >= treatment.min_interval_days for d in days):
             return patient
     return None

@@ -80,7 +80,7 @@ def _check_catalogue():
 
 def _check_counts():
     assert count(Practitioner) == 4
-    assert 150 <= count(Patient) <= 250
+    assert 150 <= count(Patient) <= 300
     db.session.rollback()
     assert all(p.working_hours for p in db.session.scalars(select(Practitioner)))
     first, last = db.session.execute(select(func.min(Appointment.starts_at), func.max(Appointment.starts_at))).one()

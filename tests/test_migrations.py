@@ -255,7 +255,8 @@ def test_replan_all_after_a_downgrade_and_upgrade_recreates_the_reminders(fresh_
         upgrade()
         assert runner.invoke(args=["seed", "demo"]).exit_code == 0
         before = _open_reminders()
-        assert sum(1 for r in before if r[-1] == "pending") > 500
+        # the demo spaces sessions by toxin (BOTOX and BOTOX Cosmetic together) since revision 0009
+        assert sum(1 for r in before if r[-1] == "pending") > 300
         _downgrade("0001", force=True)
         capsys.readouterr()
         upgrade()

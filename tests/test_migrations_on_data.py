@@ -288,3 +288,61 @@ def test_0012_recall_contacts_keep_their_rules_and_refuse_a_lossy_downgrade(empt
         downgrade(revision="-1")
         assert "recall_contacts" not in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_0009_names_each_treatments_toxin_keeps_related_rows_and_guards_voided_sessions(empty_url):
+    """0009: existing treatments get their product's toxin; no row of a related table is lost on
+    the way up or down (no table copy); a downgrade that would forget a void refuses."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url})
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO patients (first_name, last_name, reminders_opt_in, unsubscribe_key, "
+                    "created_at, updated_at) VALUES ('Ada', 'Lovelace', true, 'k1', CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            for name, product in (("A", "BOTOX Cosmetic"), ("B", "Dysport"), ("C", "NewTox")):
+                conn.execute(
+                    text(
+                        "INSERT INTO treatments (name, kind, product, duration_minutes, min_interval_days, "
+                        "remind_from, remind_until, reminder_count, active, created_at) VALUES "
+                        f"('{name}', 'cosmetic', '{product}', 20, 90, 'P3M', 'P6M', 3, true, CURRENT_TIMESTAMP)"
+                    )
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO patient_intervals (patient_id, treatment_id, remind_from, remind_until, note, "
+                    "updated_at) VALUES (1, 1, 'P12W', 'P5M', 'early', CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (patient_id, treatment_id, performed_on, product, external, created_at) "
+                    "VALUES (1, 1, '2027-01-04', 'BOTOX Cosmetic', false, CURRENT_TIMESTAMP)"
+                )
+            )
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            toxins = conn.execute(text("SELECT product, toxin FROM treatments ORDER BY id")).all()
+            assert [tuple(r) for r in toxins] == [
+                ("BOTOX Cosmetic", "onabotulinumtoxinA"),
+                ("Dysport", "abobotulinumtoxinA"),
+                ("NewTox", "NewTox"),
+            ]
+            assert conn.execute(text("SELECT count(*) FROM patient_intervals")).scalar() == 1
+            conn.execute(text("UPDATE sessions SET voided_at = CURRENT_TIMESTAMP, void_reason = 'wrong patient'"))
+        with pytest.raises(SystemExit):  # flask-migrate reports the refusal and exits 1
+            downgrade(revision="0012")  # the revision before 0009
+        db.engine.dispose()
+        assert "voided_at" in _columns("sessions")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE sessions SET voided_at = NULL"))
+        downgrade(revision="0012")  # the revision before 0009
+        assert "toxin" not in _columns("treatments") and "voided_at" not in _columns("sessions")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM patient_intervals")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM sessions")).scalar() == 1
+        db.engine.dispose()

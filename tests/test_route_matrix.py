@@ -7,7 +7,7 @@ import re
 import pytest
 
 from scheduler.extensions import db
-from scheduler.models import Appointment
+from scheduler.models import Appointment, TreatmentSession
 from scheduler.models.reminder import Reminder
 from tests.conftest import csrf_from
 
@@ -39,7 +39,13 @@ def world(app, make_patient, make_practitioner, make_treatment, make_user):
     planning.appointment_changed("booked", appt)
     db.session.commit()
     reminder = db.session.query(Reminder).first()
+    past = TreatmentSession(
+        patient_id=patient.id, treatment_id=treatment.id, performed_on=start.date(), product="BOTOX"
+    )
+    db.session.add(past)
+    db.session.commit()
     ids = {
+        "session_id": past.id,
         "patient_id": patient.id,
         "practitioner_id": prac.id,
         "treatment_id": treatment.id,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from scheduler.domain import slots
 from scheduler.extensions import db
-from scheduler.models import Practitioner, TimeOff, Treatment, TreatmentSession
+from scheduler.models import Practitioner, TimeOff, Treatment
 from scheduler.models.appointment import occupying_conflicts
 from scheduler.services import clock
 
@@ -48,17 +48,3 @@ def free_slots(
     step = timedelta(minutes=int(current_app.config["SLOT_STEP_MINUTES"]))
     hold = slots.held_length(treatment.duration_minutes, treatment.buffer_minutes)
     return slots.free_slots(day, hours, clock.clinic_tz(), hold, busy, clock.now(), step)
-
-
-def last_session_of_product(patient_id: int, product: str, on_or_before: date) -> date | None:
-    """The date of the patient's latest session of any treatment of this product up to a day."""
-    stmt = (
-        select(func.max(TreatmentSession.performed_on))
-        .join(Treatment, Treatment.id == TreatmentSession.treatment_id)
-        .where(
-            TreatmentSession.patient_id == patient_id,
-            Treatment.product == product,
-            TreatmentSession.performed_on <= on_or_before,
-        )
-    )
-    return db.session.scalar(stmt)

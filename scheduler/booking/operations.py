@@ -15,16 +15,17 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.booking.availability import last_session_of_product, time_off_between
+from scheduler.booking import clinical
+from scheduler.booking.availability import time_off_between
 from scheduler.db import begin_write
-from scheduler.domain import lifecycle, safety, slots
+from scheduler.domain import lifecycle, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
 from scheduler.models.appointment import occupying_conflicts
 from scheduler.patients import records
 from scheduler.reminders import planning
 from scheduler.services import audit, clock
-from scheduler.services.errors import Conflict, Forbidden, NotFound, Rejected
+from scheduler.services.errors import Conflict, NotFound, Rejected
 
 #: names of the PostgreSQL exclusion constraints (see the migration) and their API codes
 OVERLAP_CONSTRAINTS = {
@@ -66,8 +67,7 @@ def _check_slot(
 ) -> bool:
     """The booking rules, in the order a client learns of them; returns whether the start is
     inside the safety interval (allowed only with an admin's override reason)."""
-    if override_reason is not None and (actor is None or not actor.is_admin):
-        raise Forbidden("Only an admin may book inside the safety interval.", code="override_forbidden")
+    overrides = clinical.Overrides(actor, override_reason, "Only an admin may book inside the safety interval.")
     if not treatment.active:
         raise Rejected("That treatment is no longer offered.", code="inactive", fields={"treatment_id": "inactive"})
     if not practitioner.active:
@@ -86,34 +86,31 @@ def _check_slot(
             code="outside_hours",
             fields={"starts_at": "outside working hours"},
         )
-    # Two statements: the practitioner is held to the buffers' ends, the patient only to the ends.
-    taken = db.session.scalars(
-        occupying_conflicts(
-            starts_at, ends_at, held_until=held, practitioner_id=practitioner.id, exclude_id=exclude_id
-        ).limit(1)
-    ).first()
-    busy = db.session.scalars(
-        occupying_conflicts(starts_at, ends_at, patient_id=patient.id, exclude_id=exclude_id).limit(1)
-    ).first()
-    _refuse_overlap(taken=taken is not None, busy=busy is not None)
-    day = clock.local_date(starts_at)
-    last = last_session_of_product(patient.id, treatment.product, day)
-    too_soon = safety.is_too_soon(last, day, treatment.min_interval_days)
-    if too_soon and override_reason is None:
-        earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
-        raise Rejected(
-            f"The patient's last {treatment.product} session was on {last.isoformat()}; "
-            f"the earliest safe date is {earliest.isoformat()}.",
-            code="too_soon",
-            fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
-        )
-    return too_soon
+    _refuse_conflicts(starts_at, ends_at, held, practitioner.id, patient.id, exclude_id)
+    # the safety interval by toxin (BOTOX and BOTOX Cosmetic alike), overridable by an admin
+    return clinical.check_interval(overrides, patient.id, treatment, clock.local_date(starts_at))
 
 
 def _times(treatment: Treatment, starts_at: datetime) -> tuple[datetime, datetime]:
     """A booking's end and the end of its practitioner's held time (the treatment's buffer after it)."""
     ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
     return ends_at, slots.held_until(ends_at, treatment.buffer_minutes)
+
+
+def _refuse_conflicts(
+    starts_at: datetime, ends_at: datetime, held: datetime, practitioner_id: int, patient_id: int, exclude_id: int | None
+) -> None:
+    """Refuses a time the practitioner (held to the buffers' ends) or the patient (to the ends) is
+    already booked at: two statements, the practitioner's first."""
+    taken = db.session.scalars(
+        occupying_conflicts(
+            starts_at, ends_at, held_until=held, practitioner_id=practitioner_id, exclude_id=exclude_id
+        ).limit(1)
+    ).first()
+    busy = db.session.scalars(
+        occupying_conflicts(starts_at, ends_at, patient_id=patient_id, exclude_id=exclude_id).limit(1)
+    ).first()
+    _refuse_overlap(taken=taken is not None, busy=busy is not None)
 
 
 def _refuse_overlap(*, taken: bool, busy: bool) -> None:
@@ -268,3 +265,10 @@ def book_new_patient(
         actor=actor,
         override_reason=override_reason,
     )
+
+
+def reoccupy(appt: Appointment, change: Callable[[], None]) -> None:
+    """Makes an appointment occupy its time again (an undone no-show), refusing with a 409 when
+    the practitioner (to the end of the held time) or the patient has since been booked at that time."""
+    _refuse_conflicts(appt.starts_at, appt.ends_at, appt.held_until, appt.practitioner_id, appt.patient_id, appt.id)
+    _write_guarded(change)

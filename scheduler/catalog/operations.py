@@ -16,7 +16,9 @@ from scheduler.services import audit
 from scheduler.services.errors import Conflict, NotFound, Rejected
 
 INTERVAL_FIELDS = ("min_interval_days", "remind_from", "remind_until", "reminder_count", "follow_up_after")
-TREATMENT_FIELDS = ("name", "kind", "product", "duration_minutes", "active", *INTERVAL_FIELDS)
+#: the toxin-safety fields: the toxin and the usual injection sites
+TOXIN_FIELDS = ("toxin", "usual_sites")
+TREATMENT_FIELDS = ("name", "kind", "product", "duration_minutes", "active", *INTERVAL_FIELDS, *TOXIN_FIELDS)
 # --- buffer after appointments ---
 TREATMENT_FIELDS += ("buffer_minutes",)
 # --- end buffer ---
@@ -91,6 +93,8 @@ def create_treatment(data: dict[str, Any], *, actor: User | None) -> Treatment:
     values = {k: data.get(k) for k in TREATMENT_FIELDS if k in data}
     values.setdefault("active", True)
     values["buffer_minutes"] = _buffer(values.get("buffer_minutes"))  # --- buffer ---
+    if not values.get("toxin"):
+        values.pop("toxin", None)  # the model names the product's toxin
     _check_intervals(values)
     _normalise_durations(values)
     _unique_name(values["name"])
@@ -111,7 +115,7 @@ def update_treatment(treatment_id: int, changes: dict[str, Any], *, actor: User 
     """Edits a treatment; changed interval fields re-plan its pending reminders (returns how many moved)."""
     begin_write()
     treatment = get_treatment(treatment_id)
-    changes = {k: v for k, v in changes.items() if k in TREATMENT_FIELDS}
+    changes = {k: v for k, v in changes.items() if k in TREATMENT_FIELDS and (k != "toxin" or v)}
     merged = {k: getattr(treatment, k) for k in TREATMENT_FIELDS} | changes
     merged["buffer_minutes"] = _buffer(merged.get("buffer_minutes"))  # --- buffer ---
     _check_intervals(merged)

@@ -23,6 +23,7 @@ HOLDING = ("booked", "checked_in")
 SETTLED = ("sending", "sent", "skipped", "failed")
 ADDED_LATE = "added to the plan after its date"
 DROPPED = "no longer in the plan"
+VOIDED = "the session was voided"
 
 
 # The facts and ops are named tuples, not dataclasses: a bulk re-plan makes one per stored row
@@ -199,3 +200,8 @@ def diff_session(
             now,
         )
     return ops
+
+
+def diff_voided(rows: Sequence[Row]) -> Ops:
+    """A voided session's series: every pending row is cancelled, for good; nothing else changes."""
+    return [Change(r.id, r.due_at, r.expires_at, "cancelled", VOIDED) for r in rows if r.status == "pending"]

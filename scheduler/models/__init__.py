@@ -11,6 +11,7 @@ from scheduler.models.recall_contact import RecallContact
 from scheduler.models.reminder import REMINDER_KINDS, REMINDER_STATUSES, Reminder, SweepRun
 from scheduler.models.session import TreatmentSession
 from scheduler.models.staff import ROLES, ApiToken, User
+from scheduler.models.toxin import Toxin
 from scheduler.models.treatment import KINDS, Treatment
 from scheduler.models.waitlist import WAITLIST_STATUSES, WaitlistEntry
 
@@ -32,6 +33,7 @@ __all__ = [
     "Reminder",
     "SweepRun",
     "TimeOff",
+    "Toxin",
     "Treatment",
     "TreatmentSession",
     "UTCDateTime",

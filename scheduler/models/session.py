@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ColumnElement, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.appointment import Appointment
@@ -41,7 +41,17 @@ class TreatmentSession(Base):
     external: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: why an admin recorded it against a safety rule (interval, dose limit, expired lot)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    #: a voided session stays on record but no longer counts: no reminders, no safety interval
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
 
     patient: Mapped[Patient] = relationship()
     treatment: Mapped[Treatment] = relationship()
     appointment: Mapped[Appointment | None] = relationship()
+
+    @classmethod
+    def counts(cls) -> ColumnElement[bool]:
+        """Sessions that count (not voided): every read of the clinical history filters by it."""
+        return cls.voided_at.is_(None)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler.domain.toxins import toxin_for_product
 from scheduler.models.base import Base, UTCDateTime, utcnow
 
 KINDS = ("therapeutic", "cosmetic")
+
+
+def _toxin_of_product(context) -> str:
+    """Default toxin of a new treatment: the toxin of its product (scheduler.domain.toxins)."""
+    return toxin_for_product(context.get_current_parameters().get("product"))
 
 
 class Treatment(Base):
@@ -47,3 +53,11 @@ class Treatment(Base):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # --- end buffer ---
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # --- toxin safety (toxin, usual injection sites) ---------------------------------
+    #: the toxin injected, e.g. "onabotulinumtoxinA" for BOTOX and BOTOX Cosmetic alike; the safety
+    #: interval and the dose limit count sessions of one toxin, whatever the product's name
+    toxin: Mapped[str] = mapped_column(String(80), default=_toxin_of_product)
+    #: the usual injection sites offered as choices when recording a session, one per line
+    usual_sites: Mapped[str | None] = mapped_column(Text)
+    # --- end toxin safety ---------------------------------------------------------------------

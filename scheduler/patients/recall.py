@@ -71,7 +71,7 @@ def due_list(today: date | None = None, *, treatment_id: int | None = None, limi
             TreatmentSession.treatment_id,
             func.max(TreatmentSession.performed_on).label("last_on"),
         )
-        .where(TreatmentSession.performed_on <= today)
+        .where(TreatmentSession.performed_on <= today, TreatmentSession.counts())
         .group_by(TreatmentSession.patient_id, TreatmentSession.treatment_id)
         .subquery()
     )

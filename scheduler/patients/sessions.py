@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from scheduler.booking import clinical
 from scheduler.db import begin_write
 from scheduler.extensions import db
 from scheduler.models import Patient, Treatment, TreatmentSession, User
@@ -40,9 +41,13 @@ def record_past(
     sites: str | None = None,
     notes: str | None = None,
     external: bool = False,
+    override_reason: str | None = None,
 ) -> TreatmentSession:
-    """Records a session done earlier or elsewhere; the safety interval then counts it."""
+    """Records a session done earlier or elsewhere (never in the future); the safety interval then
+    counts it. Inside the toxin's safety interval, over its dose limit or with a lot expired before
+    that day it is refused, unless an admin overrides with a reason."""
     begin_write()
+    overrides = clinical.Overrides(actor, override_reason)
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"There is no patient with id {patient_id}.")
@@ -59,6 +64,9 @@ def record_past(
             code="in_future",
             fields={"performed_on": "in the future"},
         )
+    clinical.check_interval(overrides, patient.id, treatment, performed_on)
+    clinical.check_dose(overrides, patient.id, treatment, performed_on, units)
+    clinical.check_lot(overrides, lot_expiry, performed_on)
     session = TreatmentSession(
         patient_id=patient.id,
         treatment_id=treatment.id,
@@ -70,6 +78,7 @@ def record_past(
         sites=sites,
         notes=notes,
         external=external,
+        override_reason=override_reason if overrides.used else None,
         recorded_by_id=actor.id if actor else None,
     )
     db.session.add(session)
@@ -87,6 +96,7 @@ def record_past(
             "lot_number": lot_number,
         },
     )
+    overrides.record("session", session.id)
     planning.session_recorded(session)
     return session
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from scheduler.booking import availability
-from scheduler.domain import safety
+from scheduler.booking import clinical
+from scheduler.domain import safety, toxins
 from scheduler.domain.plan import retreatment_window
 from scheduler.extensions import db
 from scheduler.models import Appointment, Reminder, Treatment, TreatmentSession
@@ -96,8 +96,9 @@ def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]
     today = today or clock.today()
     history = sessions(patient_id)
     latest: dict[int, TreatmentSession] = {}
-    for s in history:  # newest first: the first one seen is the latest
-        latest.setdefault(s.treatment_id, s)
+    for s in history:  # newest first: the first counted one seen is the latest
+        if s.voided_at is None:
+            latest.setdefault(s.treatment_id, s)
     upcoming, _ = appointments(patient_id)
     reminders = _reminders_by_session(patient_id, [s.id for s in latest.values()])
     windows = intervals.for_patient(patient_id)  # a clinician's window for this patient, by treatment
@@ -107,12 +108,12 @@ def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]
         own = windows.get(treatment_id)
         window = retreatment_window(last.performed_on, planning.intervals(treatment, own))
         booked = next((a for a in upcoming if a.treatment_id == treatment_id), None)
-        last_of_product = availability.last_session_of_product(patient_id, treatment.product, date.max)
+        last_of_toxin = clinical.last_session_of_toxin(patient_id, treatment.toxin)
         result.append(
             Retreatment(
                 treatment=treatment,
                 last_session=last,
-                earliest_safe=safety.earliest_safe_date(last_of_product, treatment.min_interval_days),
+                earliest_safe=safety.earliest_safe_date(last_of_toxin, treatment.min_interval_days),
                 window_opens=window.opens,
                 window_closes=window.closes,
                 state=window.state(today, booked=booked is not None),
@@ -125,9 +126,9 @@ def retreatment(patient_id: int, today: date | None = None) -> list[Retreatment]
     return result
 
 
-def last_session_of_product(patient_id: int, product: str) -> date | None:
-    """The patient's latest session date of any treatment of one product (for the booking form)."""
-    return availability.last_session_of_product(patient_id, product, date.max)
+def last_session_of_toxin(patient_id: int, toxin: str) -> date | None:
+    """The patient's latest counted session date of any treatment of one toxin (for the booking form)."""
+    return clinical.last_session_of_toxin(patient_id, toxin)
 
 
 def _reminders_by_session(patient_id: int, session_ids: list[int]) -> dict[int, list[ReminderLine]]:
@@ -145,3 +146,28 @@ def _reminders_by_session(patient_id: int, session_ids: list[int]) -> dict[int, 
             ReminderLine(due_at=row.due_at, status=row.status, sent_at=row.sent_at)
         )
     return grouped
+
+
+def treatment_sites(treatment: Treatment) -> list[str]:
+    """The treatment's usual injection sites, offered as choices when a session is recorded."""
+    return toxins.site_list(treatment.usual_sites)
+
+
+@dataclass(frozen=True)
+class DoseStatus:
+    """How much of a toxin's rolling limit a patient has received around a day."""
+
+    toxin: str
+    units: float
+    max_units: float
+    period_days: int
+
+
+def dose_status(patient_id: int, treatment: Treatment, day: date) -> DoseStatus | None:
+    """The patient's highest rolling total of the treatment's toxin in windows holding `day`, and
+    the limit; None when the toxin has no limit."""
+    found = clinical.dose_in_window(patient_id, treatment, day, 0.0)
+    if found is None:
+        return None
+    peak, limit = found
+    return DoseStatus(limit.name, peak, float(limit.max_units), int(limit.period_days))

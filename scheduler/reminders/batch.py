@@ -213,7 +213,7 @@ class _Facts:
                     TreatmentSession.performed_on,
                     TreatmentSession.appointment_id,
                     TreatmentSession.external,
-                ).where(TreatmentSession.patient_id.in_(patients))
+                ).where(TreatmentSession.patient_id.in_(patients), TreatmentSession.counts())
             ):
                 self.sessions[(s.patient_id, s.treatment_id)].append(
                     rules.SessionFact(s.id, s.performed_on, s.appointment_id, s.external)

@@ -45,7 +45,7 @@ def appointment_changed(
 
 
 def session_recorded(session: TreatmentSession) -> None:
-    """A session done earlier or elsewhere was recorded."""
+    """A session done earlier or elsewhere was recorded, corrected or voided."""
     reconcile_tracks(session.patient_id, session.treatment_id)
 
 
@@ -168,18 +168,22 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
     if treatment is None or patient is None:
         return
     settings, now = clinic(), clock.now()
-    sessions = [
-        rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external)
-        for r in db.session.execute(
-            select(
-                TreatmentSession.id,
-                TreatmentSession.performed_on,
-                TreatmentSession.appointment_id,
-                TreatmentSession.external,
-            ).where(TreatmentSession.patient_id == patient_id, TreatmentSession.treatment_id == treatment_id)
-        )
-        if r.id != exclude_session_id
-    ]
+    sessions, voided = [], []
+    for r in db.session.execute(
+        select(
+            TreatmentSession.id,
+            TreatmentSession.performed_on,
+            TreatmentSession.appointment_id,
+            TreatmentSession.external,
+            TreatmentSession.voided_at,
+        ).where(TreatmentSession.patient_id == patient_id, TreatmentSession.treatment_id == treatment_id)
+    ):
+        if r.id == exclude_session_id:
+            continue
+        fact = rules.SessionFact(r.id, r.performed_on, r.appointment_id, r.external)
+        (voided if r.voided_at is not None else sessions).append(fact)
+    if voided:
+        _end_voided(patient_id, treatment_id, voided)
     if not sessions:
         return
     iv = intervals_for(patient_id, treatment)
@@ -217,6 +221,21 @@ def reconcile_tracks(patient_id: int, treatment_id: int, *, exclude_session_id: 
                 treatment_id=treatment_id,
                 session_id=s.id,
                 appointment_id=s.appointment_id if kind == "follow_up" else None,
+            )
+
+
+def _end_voided(patient_id: int, treatment_id: int, voided: list[rules.SessionFact]) -> None:
+    """A voided session drives no reminders: its pending ones are cancelled with the reason."""
+    for r in load_rows(Reminder.session_id.in_([s.id for s in voided]), Reminder.kind.in_(SESSION_KINDS)):
+        ops = rules.diff_voided([r.row])
+        if ops:
+            apply_ops(
+                ops,
+                kind=r.kind,
+                patient_id=patient_id,
+                treatment_id=treatment_id,
+                session_id=r.session_id,
+                appointment_id=None,
             )
 
 

@@ -161,7 +161,7 @@ def _facts(treatment_id: int):
     S = TreatmentSession.__table__
     for sid, patient_id, performed_on, appointment_id, external in db.session.execute(
         select(S.c.id, S.c.patient_id, S.c.performed_on, S.c.appointment_id, S.c.external).where(
-            S.c.treatment_id == treatment_id
+            S.c.treatment_id == treatment_id, S.c.voided_at.is_(None)
         )
     ):
         sessions[patient_id].append(rules.SessionFact(sid, performed_on, appointment_id, external))
@@ -250,6 +250,7 @@ def _redate_groups(treatment_id: int, groups: list[tuple], now, skip: set[int]) 
                 T.c.session_id == sessions.c.id,  # UPDATE ... FROM sessions, v: a join, on both databases
                 sessions.c.treatment_id == treatment_id,
                 sessions.c.performed_on == v.c.day,
+                sessions.c.voided_at.is_(None),
                 T.c.kind == v.c.kind,
                 T.c.seq == v.c.seq,
                 OPEN_STATUS,

@@ -223,7 +223,9 @@ def test_patient_busy_is_409(reception_api, world):
     )
 
 
-@pytest.mark.parametrize("action", ["cancel", "no-show"])
+# A no-show can be marked only after the start, when the slot can no longer be booked: the slot
+# freed by a no-show is checked in tests/api/test_lifecycle_guards.py (undoing it must find it free).
+@pytest.mark.parametrize("action", ["cancel"])
 def test_cancelled_or_missed_appointment_frees_the_slot(reception_api, world, action):
     appt = book(reception_api, world, tue(9))
     assert reception_api.post(f"/appointments/{appt['id']}/{action}").status_code == 200
@@ -266,11 +268,17 @@ def test_too_soon_uses_the_local_date_of_the_start(reception_api, world, make_pr
     assert book(reception_api, world, "2027-04-25T23:30:00+00:00", practitioner_id=night.id)["status"] == "booked"
 
 
-def test_too_soon_across_treatments_of_the_same_product(reception_api, world):
+def test_too_soon_across_treatments_of_the_same_toxin(reception_api, world, make_treatment):
     record_session(reception_api, world, date(2027, 2, 1), treatment_id=world.dystonia)  # BOTOX
     assert_error(reception_api.post("/appointments", json=booking(world, tue(9))), 422, "too_soon")  # migraine, BOTOX
-    # BOTOX Cosmetic is another product: not blocked
-    assert book(reception_api, world, tue(9), treatment_id=world.cosmetic)["status"] == "booked"
+    # BOTOX Cosmetic is the same toxin (onabotulinumtoxinA): blocked too
+    err = assert_error(
+        reception_api.post("/appointments", json=booking(world, tue(9), treatment_id=world.cosmetic)), 422, "too_soon"
+    )
+    assert "onabotulinumtoxinA" in err["message"]
+    # Dysport is another toxin (abobotulinumtoxinA): not blocked
+    dysport = make_treatment(name="Dysport migraine", product="Dysport")
+    assert book(reception_api, world, tue(9), treatment_id=dysport.id)["status"] == "booked"
 
 
 def test_too_soon_uses_the_booked_treatments_interval(reception_api, world):
@@ -436,8 +444,9 @@ def _act(api, appt_id: int, action: str):
 
 @pytest.mark.parametrize("status", list(PATHS))
 @pytest.mark.parametrize("action", list(ACTIONS) + ["reschedule"])
-def test_every_transition(reception_api, world, status, action):
+def test_every_transition(reception_api, world, frozen, status, action):
     appt = book(reception_api, world, tue(9))
+    frozen.move_to(tue(9, 5))  # on the day, after the start: every timing rule allows the change
     for step in PATHS[status]:
         assert _act(reception_api, appt["id"], step).status_code in (200, 201)
     assert status_of(appt["id"]) == status
@@ -459,11 +468,12 @@ def test_every_transition(reception_api, world, status, action):
         assert status_of(appt["id"]) == status
 
 
-def test_transition_answers_are_the_appointment(reception_api, world):
+def test_transition_answers_are_the_appointment(reception_api, world, frozen):
     appt = book(reception_api, world, tue(9))
+    other = book(reception_api, world, tue(10))
+    frozen.move_to(tue(10, 5))
     checked = reception_api.post(f"/appointments/{appt['id']}/check-in")
     assert checked.status_code == 200 and checked.get_json() == appt | {"status": "checked_in"}
-    other = book(reception_api, world, tue(10))
     missed = reception_api.post(f"/appointments/{other['id']}/no-show").get_json()
     assert missed["status"] == "no_show" and missed["id"] == other["id"]
     assert audit_actions("appointment", other["id"]) == ["appointment.booked", "appointment.no_show"]
@@ -534,8 +544,9 @@ def test_complete_records_the_session(reception_api, world, frozen):
     assert "session.recorded" in audit_actions("session", session["id"])
 
 
-def test_complete_defaults_the_product_to_the_treatments(reception_api, world):
+def test_complete_defaults_the_product_to_the_treatments(reception_api, world, frozen):
     appt = book(reception_api, world, tue(9), treatment_id=world.cosmetic)
+    frozen.move_to(tue(9, 5))
     reception_api.post(f"/appointments/{appt['id']}/check-in")
     session = reception_api.post(f"/appointments/{appt['id']}/complete", json={"units": 20.5, "lot_number": "X9"})
     assert session.status_code == 201
@@ -557,8 +568,9 @@ def test_complete_defaults_the_product_to_the_treatments(reception_api, world):
         ({"units": 100, "lot_number": "C1", "sites": "s" * 501}, 400, "sites"),
     ],
 )
-def test_bad_completion_changes_nothing(reception_api, world, body, status, field):
+def test_bad_completion_changes_nothing(reception_api, world, frozen, body, status, field):
     appt = book(reception_api, world, tue(9))
+    frozen.move_to(tue(9, 5))
     reception_api.post(f"/appointments/{appt['id']}/check-in")
     before = row_counts()
     err = assert_error(reception_api.post(f"/appointments/{appt['id']}/complete", json=body), status)

@@ -53,8 +53,9 @@ def _targets(world, appt_id: int) -> dict[str, tuple[str, str, dict]]:
 
 
 @pytest.fixture
-def targets(admin_api, world):
+def targets(admin_api, world, frozen):
     appt = book(admin_api, world, london(TUESDAY, 9))
+    frozen.move_to(london(TUESDAY, 9, 5))  # check-in on the appointment's day
     assert admin_api.post(f"/appointments/{appt['id']}/check-in").status_code == 200
     return _targets(world, appt["id"])
 

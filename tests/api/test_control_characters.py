@@ -115,8 +115,9 @@ def test_catalogue_text_with_control_characters_is_refused(admin_api, path, body
     assert row_counts() == before
 
 
-def _checked_in(api, world) -> int:
+def _checked_in(api, world, frozen) -> int:
     appt = book(api, world, london(TUESDAY, 10))
+    frozen.move_to(london(TUESDAY, 10, 5))  # check-in on the appointment's day
     assert api.post(f"/appointments/{appt['id']}/check-in").status_code == 200
     return appt["id"]
 
@@ -133,8 +134,8 @@ def _checked_in(api, world) -> int:
         ({"notes": "pa\u2029ra"}, "notes"),
     ],
 )
-def test_completing_with_control_characters_records_nothing(reception_api, world, changes, field):
-    appt_id = _checked_in(reception_api, world)
+def test_completing_with_control_characters_records_nothing(reception_api, world, frozen, changes, field):
+    appt_id = _checked_in(reception_api, world, frozen)
     before = row_counts()
     resp = reception_api.post(f"/appointments/{appt_id}/complete", json={"units": 155, "lot_number": "C1"} | changes)
     err = assert_error(resp, 400, "invalid")
@@ -143,8 +144,8 @@ def test_completing_with_control_characters_records_nothing(reception_api, world
     assert db.session.get(Appointment, appt_id).status == "checked_in"
 
 
-def test_free_text_keeps_line_breaks_and_tabs_and_stores_crlf_as_lf(reception_api, world):
-    appt_id = _checked_in(reception_api, world)
+def test_free_text_keeps_line_breaks_and_tabs_and_stores_crlf_as_lf(reception_api, world, frozen):
+    appt_id = _checked_in(reception_api, world, frozen)
     notes = "Tolerated well.\r\nReview:\tin 4 weeks\nno bruising"
     resp = reception_api.post(
         f"/appointments/{appt_id}/complete", json={"units": 155, "lot_number": "C1", "notes": notes}

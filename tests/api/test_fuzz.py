@@ -144,9 +144,10 @@ def _valid_bodies(world, appt_id: int) -> dict[str, tuple[str, str, dict[str, An
 
 
 @pytest.fixture
-def fuzz(admin_api, world):
+def fuzz(admin_api, world, frozen):
     """(api, targets): a checked-in appointment to complete, reschedule or cancel."""
     appt = book(admin_api, world, london(TUESDAY, 9))
+    frozen.move_to(london(TUESDAY, 9, 5))  # check-in on the appointment's day
     assert admin_api.post(f"/appointments/{appt['id']}/check-in").status_code == 200
     return admin_api, _valid_bodies(world, appt["id"])
 

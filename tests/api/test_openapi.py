@@ -220,6 +220,7 @@ def test_real_answers_match_their_schemas(admin_api, world, spec, frozen):
         "/appointments/{appointment_id}/reschedule",
         a.post(f"/appointments/{other['id']}/reschedule", json={"starts_at": london(TUESDAY, 12).isoformat()}),
     )
+    frozen.move_to(london(TUESDAY, 12, 5))  # on the day, after the start (no-show, check-in)
     _check(spec, "post", "/appointments/{appointment_id}/no-show", a.post(f"/appointments/{other['id']}/no-show"))
     _check(spec, "post", "/appointments/{appointment_id}/check-in", a.post(f"/appointments/{appt['id']}/check-in"))
     _check(

@@ -306,11 +306,15 @@ def test_bad_session_is_refused(reception_api, world, body, status, field):
 def test_lot_numbers_are_searchable(reception_api, world):
     from scheduler.patients import sessions
 
-    for patient, lot in ((world.patient, "C1"), (world.patient2, "C1"), (world.patient, "C2")):
+    for patient, lot, day in (
+        (world.patient, "C1", "2026-01-05"),
+        (world.patient2, "C1", "2026-01-05"),
+        (world.patient, "C2", "2026-06-05"),  # outside the safety interval of the first
+    ):
         assert (
             reception_api.post(
                 f"/patients/{patient}/sessions",
-                json={"treatment_id": world.migraine, "performed_on": "2026-01-05", "lot_number": lot},
+                json={"treatment_id": world.migraine, "performed_on": day, "lot_number": lot},
             ).status_code
             == 201
         )

@@ -20,9 +20,11 @@ from sqlalchemy import select
 
 from scheduler.booking import operations, visits
 from scheduler.extensions import db
-from scheduler.models import Appointment, Reminder, TreatmentSession
+from scheduler.models import Appointment, Reminder, TreatmentSession, User
 from scheduler.patients import sessions
 from scheduler.reminders import sweep
+from scheduler.services import clock
+from scheduler.staff import users
 from tests.conftest import london
 
 #: a permanent refusal of a recipient, and a temporary one
@@ -155,25 +157,47 @@ def book(c: Clinic, starts_at: datetime, *, patient: int | None = None, treatmen
         practitioner_id=c.prac,
         treatment_id=treatment or c.migraine,
         starts_at=starts_at,
-        actor=None,
+        actor=_clinician(),
+        override_reason=SPACING,
     )
     db.session.commit()
     return appt
 
 
+#: the reminder tests record sessions closer together than the safety interval on purpose: the
+#: helpers below act as an admin who gives this reason (the safety rules are tested in tests/api)
+SPACING = "reminder test: the spacing of sessions is not under test here"
+
+
+def _clinician() -> User:
+    """The admin the helpers act as (made once per test)."""
+    user = db.session.scalar(select(User).where(User.email == "clinician@example.com"))
+    if user is None:
+        user = users.create("clinician@example.com", "admin", "correct horse battery", actor_label="test")
+    db.session.commit()
+    return user
+
+
 def complete(appt_id: int) -> TreatmentSession:
-    """Checks in and completes an appointment (at the current frozen time) and commits."""
-    visits.change_status(appt_id, "checked_in", actor=None)
-    db.session.commit()
-    session = visits.complete(appt_id, actor=None, units=155, lot_number="C1234C3")
-    db.session.commit()
+    """Checks in and completes an appointment and commits: at the current frozen time, or at the
+    appointment's start when that is later (check-in happens on the appointment's day)."""
+    starts_at = db.session.get(Appointment, appt_id).starts_at
+    with time_machine.travel(max(clock.now(), starts_at), tick=False):
+        visits.change_status(appt_id, "checked_in", actor=_clinician(), override_reason=SPACING)
+        db.session.commit()
+        session = visits.complete(appt_id, actor=_clinician(), units=155, lot_number="C1234C3", override_reason=SPACING)
+        db.session.commit()
     return session
 
 
 def record(c: Clinic, performed_on: date, *, patient: int | None = None, treatment: int | None = None):
     """Records a session done earlier or elsewhere and commits."""
     session = sessions.record_past(
-        patient or c.olivia, actor=None, treatment_id=treatment or c.migraine, performed_on=performed_on
+        patient or c.olivia,
+        actor=_clinician(),
+        treatment_id=treatment or c.migraine,
+        performed_on=performed_on,
+        override_reason=SPACING,
     )
     db.session.commit()
     return session

@@ -32,7 +32,7 @@ SENDING = london(date(2027, 3, 1), 9, 30)
 def pain(clinic, make_treatment) -> int:
     """A second therapeutic treatment of the clinic (one email per patient and treatment kind: each
     kind has its own consent, and an email's unsubscribe link stops the kind it names)."""
-    return make_treatment(name="Chronic pain", remind_from="P12W").id
+    return make_treatment(name="Chronic pain", product="Dysport").id
 
 
 def two_tracks(clinic, patient=None):
@@ -140,7 +140,7 @@ def test_a_sweep_that_dies_after_the_send_is_finished_once_with_the_same_message
 def test_a_sweep_process_killed_mid_way_leaves_each_patient_one_email(app, smtp, make_treatment, make_patient):
     app.config["REMINDER_SEND_HOURS"] = "00:00-24:00"
     migraine = make_treatment()
-    pain = make_treatment(name="Chronic pain")
+    pain = make_treatment(name="Chronic pain", product="Dysport")  # another toxin: both may be given on one day
     day = clock.today() - timedelta(days=100)
     patients = [make_patient().id for _ in range(20)]
     for pid in patients:

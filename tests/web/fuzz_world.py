@@ -64,7 +64,7 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
     retired.active = False
     tokens.issue_token(staff, actor_label="fuzz")
     db.session.commit()  # each service below opens its own write transaction
-    sessions.record_past(
+    past = sessions.record_past(
         olivia.id, actor=None, treatment_id=migraine.id, performed_on=TODAY - timedelta(days=100), lot_number="Fuzz"
     )  # the lot a person searching types (fuzz_site.TYPED)
     db.session.commit()
@@ -72,6 +72,8 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
     db.session.commit()
     booked = _appointment(olivia.id, hart.id, cosmetic, london(TUESDAY, 10), "booked")
     checked_in = _appointment(olivia.id, hart.id, migraine, london(TODAY, 9), "checked_in")
+    # booked for later today: its check-in button is offered (check-in only on the day)
+    today = _appointment(olivia.id, hart.id, migraine, london(TODAY, 11), "booked")
     off = TimeOff(practitioner_id=hart.id, starts_at=london(TUESDAY, 14), ends_at=london(TUESDAY, 15), reason="x")
     db.session.add(off)
     db.session.flush()
@@ -92,14 +94,15 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
         "patient_id": [olivia.id],
         "practitioner_id": [hart.id],
         "treatment_id": [migraine.id],
-        "appointment_id": [booked.id, checked_in.id],
+        "appointment_id": [booked.id, checked_in.id, today.id],
         "reminder_id": [failed.id],
         "user_id": [staff.id, retired.id],
         "token_id": [token_id],
         "time_off_id": [off.id],
+        "session_id": [past.id],
         "token": [unsubscribe.make_token(olivia), offer_tokens.make_token(wish.id, freed.id, freed.starts_at)],
         "entry_id": [wish.id],
-        "action": ["check-in", "no-show"],
+        "action": ["check-in", "no-show", "undo"],
     }
 
 

@@ -37,12 +37,15 @@ def _action(client, appt, action, data=None, page=None):
     return post_form(client, f"/appointments/{appt.id}/{action}", data or {}, page=page or f"/appointments/{appt.id}")
 
 
-def test_the_appointment_page_offers_what_the_status_allows(client, clinic, reception, booked):
+def test_the_appointment_page_offers_what_the_status_allows(client, clinic, reception, booked, frozen):
     resp = client.get(f"/appointments/{booked.id}")
     page = text_of(resp)
     assert "Olivia Smith" in page and "Monday 1 March 2027, 10:00–10:30" in page and "Dr Amelia Hart" in page
-    for label in ("Check in", "Reschedule", "Mark no-show", "Cancel this appointment…"):
+    for label in ("Check in", "Reschedule", "Cancel this appointment…"):
         assert label in page
+    assert "Mark no-show" not in page  # not before the start (08:00 now, 10:00 start)
+    frozen.move_to(london(TODAY, 10, 5))
+    assert "Mark no-show" in text_of(client.get(f"/appointments/{booked.id}"))
     assert "Complete and record the session" not in page
     booked.status = "completed"
     db.session.commit()
@@ -78,7 +81,8 @@ def test_a_refused_transition_is_a_message(client, clinic, reception, checked_in
     assert fresh(checked_in).status == "checked_in"
 
 
-def test_no_show(client, clinic, reception, booked):
+def test_no_show(client, clinic, reception, booked, frozen):
+    frozen.move_to(london(TODAY, 10, 5))
     resp = _action(client, booked, "no-show")
     assert resp.status_code == 302
     assert fresh(booked).status == "no_show"

@@ -150,12 +150,15 @@ def test_in_past_is_a_message_on_the_form(client, clinic, reception):
 def test_too_soon_is_a_message_for_receptionists(client, clinic, reception):
     add_session(clinic.olivia, clinic.dystonia, date(2027, 2, 1))  # same product: BOTOX
     page = text_of(client.get(f"/book?patient_id={clinic.olivia.id}&treatment_id={clinic.migraine.id}&date={TUESDAY}"))
-    assert "Last BOTOX session: Mon 1 Feb 2027. Earliest safe date: Mon 26 Apr 2027." in page
+    assert "Last onabotulinumtoxinA session: Mon 1 Feb 2027. Earliest safe date: Mon 26 Apr 2027." in page
     assert "This day is too soon after the last session." in page
     resp = _book(client, clinic, london(TUESDAY, 11))
     assert resp.status_code == 422
     page = text_of(resp)
-    assert "The patient's last BOTOX session was on Mon 1 Feb 2027; the earliest safe date is Mon 26 Apr 2027." in page
+    assert (
+        "The patient's last onabotulinumtoxinA session was on Mon 1 Feb 2027; the earliest safe date is Mon 26 Apr 2027."
+        in page
+    )
     assert "Only an admin can book sooner." in page
     assert db.session.scalar(select(Appointment)) is None
 

@@ -16,7 +16,7 @@ from scheduler.models import Appointment, PatientInterval, TreatmentSession
 from scheduler.web.auth import LoginForm
 from scheduler.web.forms import slot_value
 from scheduler.web.plain_text import PlainTextForm, is_typed_text
-from tests.conftest import london
+from tests.conftest import TODAY, london
 from tests.web.conftest import TUESDAY, add_session, counts, fresh, make_appointment, post_form, text_of
 
 HEADER_INJECTION = "Olivia\r\nBcc: victim@evil.example"
@@ -105,7 +105,7 @@ COMPLETE = {"product": "", "units": "155", "lot_number": "C1234C3", "lot_expiry"
     ],
 )
 def test_completing_with_control_characters_records_nothing(client, clinic, reception, changes, message):
-    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TUESDAY, 10), status="checked_in")
+    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 10), status="checked_in")
     before = counts()
     resp = post_form(client, f"/appointments/{appt.id}/complete", COMPLETE | changes, page=f"/appointments/{appt.id}")
     assert resp.status_code == 400
@@ -114,7 +114,7 @@ def test_completing_with_control_characters_records_nothing(client, clinic, rece
 
 
 def test_notes_keep_their_lines_with_crlf_stored_as_lf(client, clinic, reception):
-    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TUESDAY, 10), status="checked_in")
+    appt = make_appointment(clinic.olivia, clinic.hart, clinic.migraine, london(TODAY, 10), status="checked_in")
     notes = "Tolerated well.\r\nReview:\tin 4 weeks"
     resp = post_form(
         client, f"/appointments/{appt.id}/complete", COMPLETE | {"notes": notes}, page=f"/appointments/{appt.id}"

@@ -166,7 +166,8 @@ def test_the_patient_page(client, clinic, reception):
     # upcoming, with actions
     assert "Tue 2 Mar 2027, 10:00" in page and "Cervical dystonia with Dr Amelia Hart" in page
     html = resp.get_data(as_text=True)
-    assert f'action="/appointments/{upcoming.id}/check-in"' in html
+    # Tuesday's appointment is not checked in on Monday: no check-in button until its day
+    assert f'action="/appointments/{upcoming.id}/check-in"' not in html
     # sessions with product, units, lot
     assert "C1234C3" in page and "155" in page and "BOTOX" in page and "30 Jun 2027" in page and "PREEMPT" in page
     assert "X9" in page and "Another clinic" in page

@@ -82,7 +82,8 @@ def test_retreatment_states(clinic):
     dystonia = rows[c.dystonia.name]
     assert dystonia.state == "not_due" and dystonia.earliest_safe == date(2027, 4, 26)
     assert rows["Chronic migraine"].earliest_safe == date(2027, 4, 26)  # same product
-    assert rows[c.cosmetic.name].earliest_safe == date(2026, 10, 30)
+    # BOTOX Cosmetic is onabotulinumtoxinA too: the dystonia session of 1 Feb counts (+ 90 days)
+    assert rows[c.cosmetic.name].earliest_safe == date(2027, 5, 2)
     make_appointment(c.olivia, c.hart, c.migraine, london(TUESDAY, 9))
     booked = {r.treatment.name: r for r in patient_view.retreatment(c.olivia.id, TODAY)}["Chronic migraine"]
     assert booked.state == "booked" and booked.next_booking.starts_at == london(TUESDAY, 9)

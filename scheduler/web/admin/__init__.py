@@ -16,4 +16,14 @@ def require_admin():
         abort(403, description="This page is for admins.")
 
 
-from scheduler.web.admin import dashboard, outbox, pages, patient_records, practitioners, records, staff, treatments  # noqa: E402,F401  (registers the routes)
+from scheduler.web.admin import (  # noqa: E402,F401  (registers the routes)
+    dashboard,
+    outbox,
+    pages,
+    patient_records,
+    practitioners,
+    records,
+    staff,
+    toxins,
+    treatments,
+)

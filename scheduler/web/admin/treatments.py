@@ -7,11 +7,11 @@ from datetime import date
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler.catalog import operations as catalog
-from scheduler.domain import durations, plan, slots
+from scheduler.domain import durations, plan, slots, toxins
 from scheduler.extensions import db
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
@@ -51,6 +51,10 @@ class TreatmentForm(PlainTextForm):
         validators=[Optional(), NumberRange(0, slots.MAX_BUFFER_MINUTES, "From 0 to 60 minutes.")],
     )
     # --- end buffer ---
+    # --- toxin safety -----------------------------------------------------------------
+    toxin = StringField("Toxin (empty: the product's)", validators=[Optional(), Length(max=80)])
+    usual_sites = TextAreaField("Usual injection sites, one per line", validators=[Optional(), Length(max=2000)])
+    # --- end toxin safety --------------------------------------------------------------------------
 
 
 def to_iso(value: str | None, unit: str) -> str | None:
@@ -89,6 +93,9 @@ def _values(form: TreatmentForm) -> dict:
         "follow_up_after": to_iso(form.follow_value.data, form.follow_unit.data),
         "active": form.active.data,
         "buffer_minutes": form.buffer_minutes.data or 0,  # --- buffer ---
+        # toxin safety
+        "toxin": (form.toxin.data or "").strip() or None,
+        "usual_sites": (form.usual_sites.data or "").strip() or None,
     }
 
 
@@ -162,6 +169,7 @@ def treatment_edit(treatment_id: int | None = None):
         preview_follow=follow,
         preview_problems=preview_problems,
         today=today,
+        known_toxins=toxins.KNOWN_TOXINS,
     ), status
 
 

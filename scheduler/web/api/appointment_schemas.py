@@ -52,7 +52,14 @@ class CancelIn(In):
     reason: Reason | None = None
 
 
+class OverrideIn(In):
+    """An admin's reason for setting a timing or safety rule aside."""
+
+    override_reason: Reason | None = None
+
+
 class CompleteIn(In):
+    override_reason: Reason | None = None
     units: Units
     lot_number: Lot
     product: Text80 | None = None
@@ -86,6 +93,22 @@ class SessionIn(In):
     sites: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     notes: Notes | None = None
     external: bool = False
+    override_reason: Reason | None = None
+
+
+class SessionPatch(In):
+    """Only the fields sent are changed (`null` clears an optional one)."""
+
+    units: Units | None = None
+    lot_number: Lot | None = None
+    lot_expiry: Day | None = None
+    sites: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    notes: Notes | None = None
+    override_reason: Reason | None = None
+
+
+class VoidIn(In):
+    reason: Reason
 
 
 class SessionOut(Out):
@@ -100,3 +123,7 @@ class SessionOut(Out):
     lot_expiry: date | None
     sites: str | None
     external: bool
+    notes: str | None = None
+    override_reason: str | None = None
+    voided_at: OutInstant | None = None
+    void_reason: str | None = None

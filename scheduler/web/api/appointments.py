@@ -17,6 +17,7 @@ from scheduler.web.api.appointment_schemas import (
     AvailabilityQuery,
     CancelIn,
     CompleteIn,
+    OverrideIn,
     RescheduleIn,
     SessionOut,
 )
@@ -95,16 +96,44 @@ def cancel_appointment(user, appointment_id: int, body: CancelIn):
     return visits.change_status(appointment_id, "cancelled", actor=user, reason=body.reason)
 
 
-@endpoint("POST", "/appointments/{appointment_id}/check-in", response=AppointmentOut, errors=(404, 409))
-def check_in_appointment(user, appointment_id: int):
-    """Marks the patient as arrived."""
-    return visits.change_status(appointment_id, "checked_in", actor=user)
+@endpoint(
+    "POST",
+    "/appointments/{appointment_id}/check-in",
+    body=OverrideIn,
+    body_required=False,
+    response=AppointmentOut,
+    errors=(403, 404, 409, 422),
+)
+def check_in_appointment(user, appointment_id: int, body: OverrideIn):
+    """Marks the patient as arrived, on the appointment's day (422 not_today, too_soon; an admin's
+    optional `override_reason` sets either aside)."""
+    return visits.change_status(appointment_id, "checked_in", actor=user, override_reason=body.override_reason)
 
 
-@endpoint("POST", "/appointments/{appointment_id}/no-show", response=AppointmentOut, errors=(404, 409))
-def no_show_appointment(user, appointment_id: int):
-    """Marks a booked appointment as missed."""
-    return visits.change_status(appointment_id, "no_show", actor=user)
+@endpoint(
+    "POST",
+    "/appointments/{appointment_id}/no-show",
+    body=OverrideIn,
+    body_required=False,
+    response=AppointmentOut,
+    errors=(403, 404, 409, 422),
+)
+def no_show_appointment(user, appointment_id: int, body: OverrideIn):
+    """Marks a booked appointment as missed, once it has started (422 before_start)."""
+    return visits.change_status(appointment_id, "no_show", actor=user, override_reason=body.override_reason)
+
+
+@endpoint(
+    "POST",
+    "/appointments/{appointment_id}/undo",
+    body=OverrideIn,
+    body_required=False,
+    response=AppointmentOut,
+    errors=(403, 404, 409, 422),
+)
+def undo_appointment(user, appointment_id: int, body: OverrideIn):
+    """Undoes a check-in or a no-show on the appointment's day: booked again."""
+    return visits.undo(appointment_id, actor=user, override_reason=body.override_reason)
 
 
 @endpoint(
@@ -113,7 +142,7 @@ def no_show_appointment(user, appointment_id: int):
     body=CompleteIn,
     response=SessionOut,
     status=201,
-    errors=(404, 409, 422),
+    errors=(403, 404, 409, 422),
 )
 def complete_appointment(user, appointment_id: int, body: CompleteIn):
     """Completes a checked-in appointment and records its session (201 with the session)."""

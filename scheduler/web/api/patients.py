@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from scheduler.patients import corrections, sessions
 from scheduler.patients import records as patients
-from scheduler.patients import sessions
 from scheduler.records import erasure, export
-from scheduler.web.api.appointment_schemas import SessionIn, SessionOut
+from scheduler.web.api.appointment_schemas import SessionIn, SessionOut, SessionPatch, VoidIn
 from scheduler.web.api.consent_schemas import EraseIn
 from scheduler.web.api.core import endpoint
 from scheduler.web.api.schemas import PatientIn, PatientOut, PatientPatch, PatientQuery
@@ -41,7 +41,14 @@ def list_sessions(user, patient_id: int):
     return sessions.list_for_patient(patient_id)
 
 
-@endpoint("POST", "/patients/{patient_id}/sessions", body=SessionIn, response=SessionOut, status=201, errors=(404, 422))
+@endpoint(
+    "POST",
+    "/patients/{patient_id}/sessions",
+    body=SessionIn,
+    response=SessionOut,
+    status=201,
+    errors=(403, 404, 422),
+)
 def record_session(user, patient_id: int, body: SessionIn):
     """Records a session done earlier or elsewhere."""
     return sessions.record_past(patient_id, actor=user, **body.model_dump())
@@ -57,3 +64,17 @@ def export_patient(user, patient_id: int):
 def erase_patient(user, patient_id: int, body: EraseIn):
     """Erases the patient's personal details (`reason`, `confirm: true`); 409 `future_appointment`."""
     return erasure.erase(patient_id, body.reason, actor=user)
+
+
+@endpoint("PATCH", "/sessions/{session_id}", body=SessionPatch, response=SessionOut, errors=(403, 404, 409, 422))
+def correct_session(user, session_id: int, body: SessionPatch):
+    """Corrects units, lot, expiry, sites or notes of a session (audited; 409 voided)."""
+    changes = body.model_dump(exclude_unset=True)
+    reason = changes.pop("override_reason", None)
+    return corrections.edit(session_id, changes, actor=user, override_reason=reason)
+
+
+@endpoint("POST", "/sessions/{session_id}/void", body=VoidIn, response=SessionOut, errors=(404, 409))
+def void_session(user, session_id: int, body: VoidIn):
+    """Voids a session recorded in error, with a reason: it no longer counts anywhere."""
+    return corrections.void(session_id, actor=user, reason=body.reason)

@@ -140,6 +140,9 @@ class TreatmentIn(In):
     active: bool = True
     #: minutes the practitioner stays held after each appointment (buffer)
     buffer_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
+    # toxin safety: the toxin (default: the product's) and the usual injection sites, one per line
+    toxin: Text80 | None = Field(default=None, examples=["onabotulinumtoxinA"])
+    usual_sites: Notes | None = None
 
 
 class TreatmentPatch(Patch):
@@ -156,6 +159,9 @@ class TreatmentPatch(Patch):
     follow_up_after: DurationText | None = None
     active: bool = None  # type: ignore[assignment]
     buffer_minutes: int = Field(default=None, ge=0, le=MAX_BUFFER_MINUTES)  # type: ignore[assignment]
+    # toxin safety
+    toxin: Text80 = None  # type: ignore[assignment]
+    usual_sites: Notes | None = None
 
 
 class TreatmentOut(Out):
@@ -171,6 +177,9 @@ class TreatmentOut(Out):
     follow_up_after: str | None
     active: bool
     buffer_minutes: int
+    # toxin safety
+    toxin: str
+    usual_sites: str | None = None
 
 
 class TreatmentPatched(TreatmentOut):

@@ -26,5 +26,6 @@ from scheduler.web.reception import (  # noqa: E402,F401  (registers the routes 
     panel,
     patients,
     recall,
+    session_pages,
     waitlist,
 )

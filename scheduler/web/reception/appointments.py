@@ -13,15 +13,21 @@ from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.patients import sessions
 from scheduler.patients import view as patient_view
+from scheduler.patients.view import treatment_sites
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
-from scheduler.web.forms import ActionForm, CancelForm, CompleteForm, RescheduleForm, as_date, parse_slot, slot_value
+from scheduler.web.clinical_forms import CompleteSessionForm, StatusActionForm
+from scheduler.web.forms import CancelForm, RescheduleForm, as_date, parse_slot, slot_value
 from scheduler.web.reception import bp
 from scheduler.web.reception.common import actor, show_service_error
 from scheduler.web.redirects import safe_next
 
 #: the status changes made by a bare button, with what the flash message says
-SIMPLE_ACTIONS = {"check-in": ("checked_in", "checked in"), "no-show": ("no_show", "marked as a no-show")}
+SIMPLE_ACTIONS = {
+    "check-in": ("checked_in", "checked in"),
+    "no-show": ("no_show", "marked as a no-show"),
+    "undo": ("undo", "is booked again (undone)"),
+}
 
 
 _load = operations.get_appointment  # a NotFound renders the app's 404 page
@@ -33,38 +39,39 @@ def render_appointment(
     status: int = 200,
     error: str | None = None,
     cancel_form: CancelForm | None = None,
-    complete_form: CompleteForm | None = None,
+    complete_form: CompleteSessionForm | None = None,
+    action_form: StatusActionForm | None = None,
 ):
-    """The appointment page with the actions its status allows."""
+    """The appointment page with the actions its status and the moment allow (an admin also sees
+    the ones that need an override reason)."""
     session = sessions.of_appointment(appt.id)
     if complete_form is None:
-        complete_form = CompleteForm(formdata=None, product=appt.treatment.product)
-    last = patient_view.last_session_of_product(appt.patient_id, appt.treatment.product)
+        complete_form = CompleteSessionForm(formdata=None, product=appt.treatment.product)
+    complete_form.offer_sites(treatment_sites(appt.treatment))
+    last = patient_view.last_session_of_toxin(appt.patient_id, appt.treatment.toxin)
     earliest = safety.earliest_safe_date(last, appt.treatment.min_interval_days) if last else None
+    can = lifecycle.offered_actions(
+        appt.status,
+        visit_day=clock.local_date(appt.starts_at),
+        starts_at=appt.starts_at,
+        today=clock.today(),
+        now=clock.now(),
+        is_admin=current_user.is_admin,
+    )
     return render_template(
         "reception/appointment.html",
         appt=appt,
         session=session,
-        action=ActionForm(formdata=None),
+        action=action_form or StatusActionForm(formdata=None),
         cancel_form=cancel_form or CancelForm(formdata=None),
         complete_form=complete_form,
-        can=_allowed(appt.status),
-        last_of_product=last,
+        can=can,
+        is_admin=current_user.is_admin,
+        dose=patient_view.dose_status(appt.patient_id, appt.treatment, clock.local_date(appt.starts_at)),
+        last_of_toxin=last,
         earliest_safe=earliest,
         error=error,
     ), status
-
-
-def _allowed(status: str) -> dict[str, bool]:
-    """Which actions the status allows (the lifecycle's transitions)."""
-    targets = lifecycle.TRANSITIONS.get(status, frozenset())
-    return {
-        "check_in": "checked_in" in targets,
-        "complete": "completed" in targets,
-        "cancel": "cancelled" in targets,
-        "no_show": "no_show" in targets,
-        "reschedule": lifecycle.can_reschedule(status),
-    }
 
 
 @bp.get("/appointments/<int:appointment_id>")
@@ -73,17 +80,23 @@ def appointment(appointment_id: int):
     return render_appointment(_load(appointment_id))
 
 
-@bp.post("/appointments/<int:appointment_id>/<any('check-in', 'no-show'):action>")
+@bp.post("/appointments/<int:appointment_id>/<any('check-in', 'no-show', 'undo'):action>")
 def appointment_action(appointment_id: int, action: str):
-    """Checks in or marks a no-show; a refused change is shown on the appointment page."""
+    """Checks in, marks a no-show or undoes either (an admin's reason sets a timing rule aside);
+    a refused change is shown on the appointment page."""
     appt = _load(appointment_id)
-    form = ActionForm()
+    form = StatusActionForm()
     if not form.validate_on_submit():
-        abort(400, description="The form was not accepted; reload the page and try again.")
+        if form.csrf_token.errors:
+            abort(400, description="The form was not accepted; reload the page and try again.")
+        return render_appointment(appt, status=400, error="Please correct the override reason.", action_form=form)
     new_status, done = SIMPLE_ACTIONS[action]
     target = safe_next(form.next.data, url_for("reception.appointment", appointment_id=appt.id))
     try:
-        visits.change_status(appt.id, new_status, actor=actor())
+        if new_status == "undo":
+            visits.undo(appt.id, actor=actor(), override_reason=form.override_reason.data)
+        else:
+            visits.change_status(appt.id, new_status, actor=actor(), override_reason=form.override_reason.data)
     except ServiceError as exc:
         status = show_service_error(None, exc)
         return render_appointment(_load(appointment_id), status=status, error=_sentence(exc.message))
@@ -114,7 +127,8 @@ def appointment_cancel(appointment_id: int):
 def appointment_complete(appointment_id: int):
     """Completes a checked-in appointment and records the session (product, units, lot ...)."""
     appt = _load(appointment_id)
-    form = CompleteForm()
+    form = CompleteSessionForm()
+    form.offer_sites(treatment_sites(appt.treatment))
     if not form.validate_on_submit():
         return render_appointment(appt, status=400, error="Please correct the marked fields.", complete_form=form)
     try:
@@ -125,8 +139,9 @@ def appointment_complete(appointment_id: int):
             lot_number=form.lot_number.data,
             product=form.product.data,
             lot_expiry=form.lot_expiry.data,
-            sites=form.sites.data,
+            sites=form.all_sites(),
             notes=form.notes.data,
+            override_reason=form.override_reason.data,
         )
     except ServiceError as exc:
         status = show_service_error(form, exc)

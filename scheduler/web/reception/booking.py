@@ -117,10 +117,10 @@ def _preselected(choice: Choice, groups: list[SlotGroup], posted: str | None) ->
 
 
 def _safety(choice: Choice) -> dict | None:
-    """The patient's last session of the treatment's product and the earliest safe date."""
+    """The patient's last session of the treatment's toxin and the earliest safe date."""
     if choice.patient is None or choice.treatment is None:
         return None
-    last = patient_view.last_session_of_product(choice.patient.id, choice.treatment.product)
+    last = patient_view.last_session_of_toxin(choice.patient.id, choice.treatment.toxin)
     if last is None:
         return {"last": None, "earliest": None, "too_soon": False}
     earliest = safety.earliest_safe_date(last, choice.treatment.min_interval_days)

@@ -91,13 +91,13 @@ def panel_times():
 
 
 def _safety_note(patient: Patient, treatment: Treatment, day: date) -> str | None:
-    """Why the day is too soon after the patient's last session of the product, or None."""
-    last = patient_view.last_session_of_product(patient.id, treatment.product)
+    """Why the day is too soon after the patient's last session of the toxin, or None."""
+    last = patient_view.last_session_of_toxin(patient.id, treatment.toxin)
     if not safety.is_too_soon(last, day, treatment.min_interval_days):
         return None
     earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
     return (
-        f"Too soon: the last {treatment.product} session was on {short_date(last)}; "
+        f"Too soon: the last {treatment.toxin} session was on {short_date(last)}; "
         f"the earliest safe date is {short_date(earliest)}."
     )
 

@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qsl
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from scheduler.catalog import operations as catalog
 from scheduler.domain import daytext, durations, text
@@ -18,7 +19,8 @@ from scheduler.patients import view as patient_view
 from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 from scheduler.web.args import text_arg
-from scheduler.web.forms import ActionForm, PastSessionForm, PatientForm, as_date
+from scheduler.web.clinical_forms import RecordSessionForm
+from scheduler.web.forms import ActionForm, PatientForm, as_date
 from scheduler.web.reception import bp
 from scheduler.web.reception.call_form import CallForm
 from scheduler.web.reception.common import actor, id_arg, show_service_error
@@ -166,8 +168,10 @@ def patient_consents(patient_id: int):
 def session_new(patient_id: int):
     """Records a session done earlier or at another clinic; the safety interval then counts it."""
     patient = _load(patient_id)
-    form = PastSessionForm()
-    form.treatment_id.choices = [(t.id, t.name) for t in catalog.list_treatments(include_inactive=True)]
+    form = RecordSessionForm()
+    treatments = catalog.list_treatments(include_inactive=True)
+    form.treatment_id.choices = [(t.id, t.name) for t in treatments]
+    form.offer_sites(sorted({site for t in treatments for site in patient_view.treatment_sites(t)}))
     status = 200
     if form.validate_on_submit():
         try:
@@ -180,9 +184,10 @@ def session_new(patient_id: int):
                 lot_number=form.lot_number.data,
                 product=form.product.data,
                 lot_expiry=form.lot_expiry.data,
-                sites=form.sites.data,
+                sites=form.all_sites(),
                 notes=form.notes.data,
                 external=bool(form.external.data),
+                override_reason=form.override_reason.data,
             )
         except ServiceError as exc:
             status = show_service_error(form, exc)
@@ -196,7 +201,12 @@ def session_new(patient_id: int):
         if request.method == "POST":
             status = 400
     return render_template(
-        "reception/session_form.html", form=form, patient=patient, error=error, today=clock.today()
+        "reception/session_form.html",
+        form=form,
+        patient=patient,
+        error=error,
+        today=clock.today(),
+        is_admin=current_user.is_admin,
     ), status
 
 

@@ -172,6 +172,9 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
         "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 6, minimum=1),
         "REMINDER_RETRY_BASE_SECONDS": _int(env, "REMINDER_RETRY_BASE_SECONDS", 300, minimum=1),
         "UNSUBSCRIBE_MAX_AGE_DAYS": _int(env, "UNSUBSCRIBE_MAX_AGE_DAYS", 400, minimum=1),
+        # patients' own links: no moving or cancelling closer than this to the start (they call instead)
+        "PATIENT_CHANGE_CUTOFF_HOURS": _int(env, "PATIENT_CHANGE_CUTOFF_HOURS", 24, minimum=0),
+        "PATIENT_LINK_RATE_PER_MINUTE": _int(env, "PATIENT_LINK_RATE_PER_MINUTE", 30, minimum=1),
     }
     if name == "testing":
         # Hashing cost is no part of what the tests check; scrypt would dominate their run time.

@@ -14,15 +14,19 @@ from scheduler.services import audit, clock
 from scheduler.services.errors import Conflict, Rejected
 
 
-def change_status(appointment_id: int, target: str, *, actor: User | None, reason: str | None = None) -> Appointment:
-    """Checks in, cancels or marks a no-show, refusing transitions the lifecycle forbids."""
+def change_status(
+    appointment_id: int, target: str, *, actor: User | None, reason: str | None = None, actor_label: str | None = None
+) -> Appointment:
+    """Checks in, cancels or marks a no-show, refusing transitions the lifecycle forbids (`actor_label`
+    names a non-staff actor in the audit log, as in `operations.book`)."""
     begin_write()
     appt = get_appointment(appointment_id, for_update=True)
     _transition(appt, target)
     if target == "cancelled":
         appt.cancel_reason = reason
     db.session.flush()
-    audit.record(f"appointment.{target}", "appointment", appt.id, actor, {"reason": reason} if reason else {})
+    details = {"reason": reason} if reason else {}
+    audit.record(f"appointment.{target}", "appointment", appt.id, actor, details, actor_label=actor_label)
     planning.appointment_changed(target, appt)
     return appt
 

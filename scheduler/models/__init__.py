@@ -3,6 +3,7 @@
 from scheduler.models.appointment import OCCUPYING, Appointment
 from scheduler.models.audit import AuditEvent
 from scheduler.models.base import Base, UTCDateTime, utcnow
+from scheduler.models.link_use import LinkUse
 from scheduler.models.patient import Patient
 from scheduler.models.patient_interval import PatientInterval
 from scheduler.models.practitioner import Practitioner, TimeOff
@@ -15,6 +16,7 @@ __all__ = [
     "OCCUPYING",
     "ROLES",
     "KINDS",
+    "LinkUse",
     "ApiToken",
     "Appointment",
     "AuditEvent",

@@ -23,6 +23,7 @@ from icalendar import Calendar, Event
 
 from scheduler.models import Appointment, Patient, Reminder
 from scheduler.reminders import unsubscribe
+from scheduler.selfservice.links import appointment_link_for, booking_link_for
 from scheduler.services import clock
 
 #: The parts are encoded under policy.default with quoted-printable's limit of 76 characters a
@@ -75,7 +76,8 @@ def context(reminder: Reminder, patient: Patient, appt: Appointment | None, last
         "when": local_when(appt.starts_at) if appt is not None else None,
         "short_when": short_when(appt.starts_at) if appt is not None else None,
         "minutes": int((appt.ends_at - appt.starts_at).total_seconds() // 60) if appt is not None else None,
-        "book_url": f"{cfg['BASE_URL']}/p/book",
+        "book_url": booking_link_for(reminder, patient) or f"{cfg['BASE_URL']}/p/book",
+        "manage_url": appointment_link_for(appt, patient) if appt is not None else None,
         "unsubscribe_url": unsubscribe.url(token),
     }
 

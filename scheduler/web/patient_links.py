@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from scheduler.extensions import db
 from scheduler.selfservice import actions, links, picker, ratelimit
+from scheduler.services import clock
 from scheduler.services.errors import ServiceError
 
 bp = Blueprint("selfservice", __name__, url_prefix="/p")
@@ -200,11 +201,10 @@ def appointment_page(token: str):
 
 def _appointment(token: str, appt, *, status: int = 200, error: str | None = None, nearest=None):
     changeable = actions.changeable(appt)
-    week = (
-        picker.week(appt.patient_id, appt.treatment, appt.practitioner, _day(request.args.get("week")))
-        if changeable
-        else None
-    )
+    week = None
+    if changeable:  # the picker opens on the appointment's own week
+        asked = _day(request.args.get("week")) or clock.local_date(appt.starts_at)
+        week = picker.week(appt.patient_id, appt.treatment, appt.practitioner, asked)
     done = DONE.get(request.args.get("done", ""))
     cutoff = current_app.config["PATIENT_CHANGE_CUTOFF_HOURS"]
     return _page(

@@ -26,11 +26,13 @@ NEAREST_DAYS = 3
 
 @dataclass(frozen=True)
 class Day:
-    """One local day of the week shown: its free starts (none before the first bookable day)."""
+    """One local day of the week shown: its free starts, none on a day gone by (`past`) or before
+    the safety minimum (`too_soon`)."""
 
     day: date
     starts: list[datetime]
-    bookable: bool
+    past: bool
+    too_soon: bool
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,11 @@ def week(patient_id: int, treatment: Treatment, practitioner: Practitioner, aske
     first = first_day(patient_id, treatment)
     monday = rules.shown_week(asked, first)
     prev, nxt = rules.neighbours(monday, first)
-    days = []
+    today, days = clock.today(), []
     for offset in range(7):
         day = monday + timedelta(days=offset)
         bookable = day >= first
-        days.append(Day(day, free_slots(practitioner, treatment, day) if bookable else [], bookable))
+        days.append(Day(day, free_slots(practitioner, treatment, day) if bookable else [], day < today, not bookable))
     return Week(monday, days, prev, nxt, first, practitioner)
 
 

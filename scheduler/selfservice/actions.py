@@ -17,7 +17,7 @@ from scheduler.db import begin_write
 from scheduler.domain import selfservice as rules
 from scheduler.domain.reconcile import HOLDING
 from scheduler.extensions import db
-from scheduler.models import Appointment
+from scheduler.models import Appointment, Patient
 from scheduler.selfservice import links
 from scheduler.services import clock
 from scheduler.services.errors import Conflict, Rejected
@@ -50,6 +50,8 @@ def book(token: str, practitioner_id: int, starts_at: datetime) -> Appointment:
     """Books the track's treatment at a chosen time (the desk's rules; a race has one winner)."""
     begin_write()  # SQLite: the track's check and the booking under one write lock
     track = links.read_booking(token)
+    # PostgreSQL: one booking of a track at a time (two taps, two tabs), whatever the times chosen
+    db.session.get(Patient, track.patient.id, with_for_update=True, populate_existing=True)
     if booked_for(track) is not None:
         raise Conflict("You have already booked this appointment.", code="already_booked")
     return operations.book(

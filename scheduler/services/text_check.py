@@ -46,6 +46,7 @@ NOT_TYPED = frozenset(
         "users.password_hash",
         "patients.unsubscribe_key",
         "api_tokens.token_hash",
+        "link_uses.token_hash",
         "api_tokens.prefix",
         "appointments.status",
         "audit_events.actor",

@@ -174,6 +174,9 @@ def load_config(environment: str | None = None, env: Mapping[str, str] | None = 
         "UNSUBSCRIBE_MAX_AGE_DAYS": _int(env, "UNSUBSCRIBE_MAX_AGE_DAYS", 400, minimum=1),
         "EMAIL_BODY_RETENTION_DAYS": _int(env, "EMAIL_BODY_RETENTION_DAYS", 730, minimum=1),
         "WAITLIST_OFFERS": _int(env, "WAITLIST_OFFERS", 3, minimum=1),
+        # patients' own links: no moving or cancelling closer than this to the start (they call instead)
+        "PATIENT_CHANGE_CUTOFF_HOURS": _int(env, "PATIENT_CHANGE_CUTOFF_HOURS", 24, minimum=0),
+        "PATIENT_LINK_RATE_PER_MINUTE": _int(env, "PATIENT_LINK_RATE_PER_MINUTE", 30, minimum=1),
     }
     if name == "testing":
         # Hashing cost is no part of what the tests check; scrypt would dominate their run time.

@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mounts the pages and the API (`<int:...>` in their paths only matches ids in the columns' range)."""
-    from scheduler.web import admin, api, auth, converters, health, offers, public, reception
+    from scheduler.web import admin, api, auth, converters, health, offers, patient_links, public, reception
 
     converters.register(app)
     app.register_blueprint(health.bp)
@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(offers.bp)
+    app.register_blueprint(patient_links.bp)
     app.register_blueprint(api.bp)
 
 

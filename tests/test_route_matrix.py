@@ -14,7 +14,20 @@ from tests.conftest import csrf_from
 PUBLIC = {"auth.login", "health.healthz", "health.readyz", "static", "public.book", "api.openapi_json"}
 #: endpoints reached only with a signed link (tested in tests/reminders/test_unsubscribe.py and
 #: tests/waitlist/test_offers.py)
-SIGNED = {"public.unsubscribe_page", "public.unsubscribe", "offers.offer", "offers.take"}
+SIGNED = {"public.unsubscribe_page", "public.unsubscribe", "offers.offer", "offers.take"} | {
+    # the patients' own booking pages (tested in tests/web/test_patient_links.py)
+    f"selfservice.{name}"
+    for name in (
+        "book_page",
+        "book_confirm",
+        "book",
+        "appointment_page",
+        "move_confirm",
+        "move",
+        "cancel_confirm",
+        "cancel",
+    )
+}
 
 
 @pytest.fixture

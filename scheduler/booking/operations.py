@@ -166,8 +166,13 @@ def book(
     starts_at: datetime,
     actor: User | None,
     override_reason: str | None = None,
+    actor_label: str | None = None,
 ) -> Appointment:
-    """Books an appointment after checking hours, overlaps and the safety interval."""
+    """Books an appointment after checking hours, overlaps and the safety interval.
+
+    `actor` is the staff user who books; without one, `actor_label` names who did in the audit
+    log (a patient through their email link, the system).
+    """
     begin_write()
     patient, practitioner, treatment = _booking_rows(patient_id, practitioner_id, treatment_id)
     overridden = _check_slot(
@@ -202,6 +207,7 @@ def book(
             "treatment_id": treatment_id,
             "starts_at": starts_at.isoformat(),
         },
+        actor_label=actor_label,
     )
     if overridden:
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})
@@ -210,9 +216,14 @@ def book(
 
 
 def reschedule(
-    appointment_id: int, starts_at: datetime, *, actor: User | None, override_reason: str | None = None
+    appointment_id: int,
+    starts_at: datetime,
+    *,
+    actor: User | None,
+    override_reason: str | None = None,
+    actor_label: str | None = None,
 ) -> Appointment:
-    """Moves a booked appointment to a new start under the same rules as booking."""
+    """Moves a booked appointment to a new start under the same rules as booking (`actor_label` as in `book`)."""
     begin_write()
     appt = get_appointment(appointment_id, for_update=True)
     if not lifecycle.can_reschedule(appt.status):
@@ -236,7 +247,12 @@ def reschedule(
 
     _write_guarded(move)
     audit.record(
-        "appointment.rescheduled", "appointment", appt.id, actor, {"from": old.isoformat(), "to": starts_at.isoformat()}
+        "appointment.rescheduled",
+        "appointment",
+        appt.id,
+        actor,
+        {"from": old.isoformat(), "to": starts_at.isoformat()},
+        actor_label=actor_label,
     )
     if overridden:
         audit.record("appointment.safety_override", "appointment", appt.id, actor, {"reason": override_reason})

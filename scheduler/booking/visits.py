@@ -26,10 +26,12 @@ def change_status(
     actor: User | None,
     reason: str | None = None,
     override_reason: str | None = None,
+    actor_label: str | None = None,
 ) -> Appointment:
     """Checks in, cancels or marks a no-show, refusing transitions the lifecycle forbids and, unless
     an admin overrides, a check-in on another day, a no-show before the start, or a check-in
-    inside the toxin's safety interval."""
+    inside the toxin's safety interval (`actor_label` names a non-staff actor in the audit log, as
+    in `operations.book`)."""
     begin_write()
     overrides = clinical.Overrides(actor, override_reason)
     appt = get_appointment(appointment_id, for_update=True)
@@ -43,7 +45,8 @@ def change_status(
     if target == "cancelled":
         appt.cancel_reason = reason
     db.session.flush()
-    audit.record(f"appointment.{target}", "appointment", appt.id, actor, {"reason": reason} if reason else {})
+    details = {"reason": reason} if reason else {}
+    audit.record(f"appointment.{target}", "appointment", appt.id, actor, details, actor_label=actor_label)
     overrides.record("appointment", appt.id)
     planning.appointment_changed(target, appt)
     return appt

@@ -4,6 +4,7 @@ from scheduler.models.appointment import OCCUPYING, Appointment
 from scheduler.models.audit import AuditEvent
 from scheduler.models.base import Base, UTCDateTime, utcnow
 from scheduler.models.consent import Consent
+from scheduler.models.link_use import LinkUse
 from scheduler.models.patient import Patient
 from scheduler.models.patient_interval import PatientInterval
 from scheduler.models.practitioner import Practitioner, TimeOff
@@ -19,6 +20,7 @@ __all__ = [
     "OCCUPYING",
     "ROLES",
     "KINDS",
+    "LinkUse",
     "ApiToken",
     "Appointment",
     "AuditEvent",

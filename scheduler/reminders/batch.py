@@ -268,4 +268,5 @@ class _Facts:
     def track(self, r: Due) -> compose.Track:
         """A re-treatment reminder as one track of an email."""
         session = self.session_fact(r)
-        return compose.Track(r.id, r.session_id, r.treatment_id, session and session.performed_on, self.is_last(r))
+        performed_on = session and session.performed_on
+        return compose.Track(r.id, r.session_id, r.treatment_id, performed_on, self.is_last(r), r.expires_at)

@@ -23,6 +23,7 @@ from icalendar import Calendar, Event
 
 from scheduler.models import Appointment, Patient, Reminder
 from scheduler.reminders import unsubscribe
+from scheduler.selfservice.links import appointment_link_for, booking_link_for
 from scheduler.services import clock
 from scheduler.waitlist import tokens as offers
 
@@ -53,6 +54,9 @@ class Track:
     treatment_id: int
     performed_on: date | None
     last: bool
+    #: the reminder's expiry (the track's window closing): the track's booking link lasts that long + 14 days
+    expires_at: datetime | None = None
+    kind: str = "retreatment"
 
 
 #: the iCalendar METHOD and STATUS of each email kind that carries the appointment
@@ -91,7 +95,7 @@ def context(
     cfg = current_app.config
     token = unsubscribe.make_token(patient, reminder)  # the link stops what this email is (its kind)
     moved_from = getattr(reminder, "moved_from", None)
-    return _track_context(reminder, tracks, last) | {
+    return _track_context(reminder, patient, tracks, last) | {
         "clinic_name": cfg["CLINIC_NAME"],
         "clinic_phone": cfg.get("CLINIC_PHONE"),
         "reply_to": sender(cfg["MAIL_DEFAULT_SENDER"])[1],
@@ -101,26 +105,28 @@ def context(
         "when": local_when(appt.starts_at) if appt is not None else None,
         "short_when": short_when(appt.starts_at) if appt is not None else None,
         "minutes": int((appt.ends_at - appt.starts_at).total_seconds() // 60) if appt is not None else None,
-        "book_url": f"{cfg['BASE_URL']}/p/book",
+        "book_url": booking_link_for(reminder, patient) or f"{cfg['BASE_URL']}/p/book",
+        "manage_url": appointment_link_for(appt, patient) if appt is not None else None,
         "unsubscribe_url": unsubscribe.url(token),
         "moved_from": local_when(moved_from) if moved_from is not None and reminder.kind == "confirmation" else None,
         "offer_url": _offer_url(reminder, appt),
     }
 
 
-def _track_context(reminder: Reminder, tracks: list[Track] | None, last: bool) -> dict[str, Any]:
-    """A re-treatment email's tracks, each with its own link (one track unless the sweep combined several)."""
+def _track_context(reminder: Reminder, patient: Patient, tracks: list[Track] | None, last: bool) -> dict[str, Any]:
+    """A re-treatment email's tracks, each with its own booking link (one track unless the sweep
+    combined several); the general booking page when a track has no link of its own."""
     if reminder.kind != "retreatment":
         return {"tracks": []}
-    book_url = f"{current_app.config['BASE_URL']}/p/book"
+    fallback = f"{current_app.config['BASE_URL']}/p/book"
     if not tracks:
-        tracks = [Track(reminder.id, reminder.session_id, reminder.treatment_id, None, last)]
+        tracks = [Track(reminder.id, reminder.session_id, reminder.treatment_id, None, last, reminder.expires_at)]
     return {
         "tracks": [
             {
                 "after": f"{t.performed_on.day} {t.performed_on:%B %Y}" if t.performed_on else None,
                 "last": t.last,
-                "book_url": book_url,
+                "book_url": booking_link_for(t, patient) or fallback,
             }
             for t in tracks
         ]

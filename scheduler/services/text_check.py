@@ -57,6 +57,7 @@ NOT_TYPED = frozenset(
         "consents.via",
         "patients.phone_digits",  # the digits of the checked phone, kept by the model
         "api_tokens.token_hash",
+        "link_uses.token_hash",
         "api_tokens.prefix",
         "appointments.status",
         "audit_events.actor",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from scheduler.extensions import db
@@ -12,6 +13,7 @@ from scheduler.models import ApiToken, Appointment, Base, Reminder, TimeOff
 from scheduler.patients import intervals as patient_intervals
 from scheduler.patients import sessions
 from scheduler.reminders import planning, unsubscribe
+from scheduler.selfservice import links
 from scheduler.staff import tokens, users
 from scheduler.waitlist import entries as waitlist
 from scheduler.waitlist import tokens as offer_tokens
@@ -100,10 +102,30 @@ def build_world(make_patient, make_practitioner, make_treatment) -> dict[str, li
         "token_id": [token_id],
         "time_off_id": [off.id],
         "session_id": [past.id],
-        "token": [unsubscribe.make_token(olivia), offer_tokens.make_token(wish.id, freed.id, freed.starts_at)],
+        # the patients' links: unsubscribe, waitlist offer, booking (the track's reminder) and change-or-cancel
+        "token": [
+            unsubscribe.make_token(olivia),
+            offer_tokens.make_token(wish.id, freed.id, freed.starts_at),
+            *_patient_tokens(make_patient, migraine, olivia, booked),
+        ],
         "entry_id": [wish.id],
         "action": ["check-in", "no-show", "undo"],
     }
+
+
+def _patient_tokens(make_patient, migraine, olivia, booked: Appointment) -> list[str]:
+    """A booking token of an open track (Noah's) and Olivia's change-or-cancel token of `booked`;
+    their pages answer as often as the fuzz asks."""
+    current_app.config["PATIENT_LINK_RATE_PER_MINUTE"] = 1_000_000
+    noah = make_patient(first_name="Noah", last_name="Jones")
+    day = TODAY - timedelta(days=90)
+    session = sessions.record_past(noah.id, actor=None, treatment_id=migraine.id, performed_on=day)
+    db.session.commit()
+    reminder = db.session.scalars(
+        select(Reminder).where(Reminder.session_id == session.id, Reminder.kind == "retreatment").order_by(Reminder.seq)
+    ).first()
+    booking = links.booking_link_for(reminder, noah).rsplit("/", 1)[1]
+    return [booking, links.appointment_token(booked, olivia)]
 
 
 def _appointment(patient_id: int, practitioner_id: int, treatment, start: datetime, status: str) -> Appointment:

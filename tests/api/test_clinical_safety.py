@@ -1,4 +1,4 @@
-"""Clinical safety through the API (issue 18): the toxin family's interval, the dose limit, expired
+"""Clinical safety through the API: the toxin family's interval, the dose limit, expired
 lots, lifecycle timing with admin overrides and undo, session corrections and voids."""
 
 from __future__ import annotations

@@ -402,7 +402,7 @@ def book_one(api: Api, clinic: Clinic, rng: random.Random, today: date, treatmen
     with load.lock:
         load.booked.append(appt["id"])
     path, roll = f"/appointments/{appt['id']}", rng.random()
-    # The bookings lie 3 to 7 days ahead: since issue 18 a check-in is refused before the visit's
+    # The bookings lie 3 to 7 days ahead: a check-in is refused before the visit's
     # day (422 not_today) and a no-show before its start (422 before_start); the refusal must be
     # that one, and a refused request must write nothing the checks below would see.
     if roll < 0.45:

@@ -8,6 +8,7 @@ of its own named after the suite's (so parallel runs on one server do not meet).
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ def empty_url(request, tmp_path) -> Iterator[str]:
     try:
         yield target.render_as_string(hide_password=False)
     finally:
+        gc.collect()  # a connection a test left open is reported here, against that test
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -192,6 +194,7 @@ def test_0008_carries_every_patients_choice_into_the_consents_and_back(empty_url
         with db.engine.connect() as conn:
             back = dict(conn.execute(text("SELECT id, reminders_opt_in FROM patients")).all())
         assert {p: bool(v) for p, v in back.items()} == flags | {1: False}
+        db.engine.dispose()
 def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_to_lose_notices(empty_url, monkeypatch):
     """0011 widens the reminder kinds (SQLite copies the table): rows survive both ways; the downgrade
     refuses while waitlist entries or notices exist, and with the loss confirmed removes just those."""
@@ -209,9 +212,9 @@ def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_t
                 "INSERT INTO treatments (name, kind, product, duration_minutes, min_interval_days, remind_from, "
                 "remind_until, reminder_count, active, created_at) VALUES ('T', 'cosmetic', 'P', 20, 90, 'P3M', "
                 "'P6M', 3, true, CURRENT_TIMESTAMP)",
-                "INSERT INTO appointments (patient_id, practitioner_id, treatment_id, starts_at, ends_at, status, "
-                "created_at, updated_at) VALUES (1, 1, 1, '2027-03-01 09:00:00', '2027-03-01 09:20:00', "
-                "'cancelled', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO appointments (patient_id, practitioner_id, treatment_id, starts_at, ends_at, held_until, "
+                "status, created_at, updated_at) VALUES (1, 1, 1, '2027-03-01 09:00:00', '2027-03-01 09:20:00', "
+                "'2027-03-01 09:20:00', 'cancelled', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
                 "INSERT INTO waitlist_entries (patient_id, treatment_id, from_date, until_date, status, "
                 "created_at, updated_at) VALUES (1, 1, '2027-03-01', '2027-03-31', 'waiting', CURRENT_TIMESTAMP, "
                 "CURRENT_TIMESTAMP)",
@@ -228,6 +231,7 @@ def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_t
                 )
         with pytest.raises(SystemExit):  # flask-migrate's way of saying DataLossRefused
             downgrade(revision="-1")
+        db.engine.dispose()  # the refused downgrade's connection
         assert "waitlist_entries" in inspect(db.engine).get_table_names()  # nothing changed
         monkeypatch.setenv(ALLOW_DATA_LOSS, "1")
         downgrade(revision="-1")

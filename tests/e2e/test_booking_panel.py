@@ -150,7 +150,9 @@ def test_a_refusal_shows_in_the_panel_and_keeps_what_was_typed(page, demo):
     panel.get_by_label("Last name").fill("Bankole")
     panel.get_by_label("Email", exact=True).fill("not-an-email")
     cosmetic = db.session.scalar(select(Treatment).where(Treatment.kind == "cosmetic"))
-    panel.get_by_label("Treatment", exact=True).select_option(str(cosmetic.id))
+    with page.expect_response(lambda r: "/book/panel/times" in r.url):  # the times of that treatment
+        panel.get_by_label("Treatment", exact=True).select_option(str(cosmetic.id))
+    expect(panel.get_by_role("radio", name=when)).to_be_checked()  # the cell's time is kept
     panel.get_by_role("button", name="Book", exact=True).click()
     expect(panel.get_by_role("alert")).to_contain_text("Enter an email address like name@example.com.")
     expect(panel.get_by_label("First name")).to_have_value("Olu")

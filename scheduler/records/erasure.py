@@ -25,6 +25,8 @@ from scheduler.domain.reconcile import HOLDING
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent, Patient, Reminder, TreatmentSession, User
 from scheduler.models.patient_interval import PatientInterval
+from scheduler.models.recall_contact import RecallContact
+from scheduler.models.waitlist import WaitlistEntry
 from scheduler.patients import consents, records
 from scheduler.records.export import audit_about
 from scheduler.reminders import mail
@@ -91,14 +93,26 @@ def erase(patient_id: int, reason: str, *, actor: User | None) -> Patient:
 
 
 def _free_text(patient_id: int) -> None:
-    """Typed text about the patient becomes ERASED (nulls stay null)."""
+    """Typed text about the patient becomes ERASED (nulls stay null); their waitlist entries end, so
+    no offer goes to them."""
     db.session.execute(update(TreatmentSession).where(TreatmentSession.patient_id == patient_id).values(notes=None))
-    for column in (Appointment.override_reason, Appointment.cancel_reason):
+    for model, column in (
+        (Appointment, Appointment.override_reason),
+        (Appointment, Appointment.cancel_reason),
+        (TreatmentSession, TreatmentSession.override_reason),
+        (TreatmentSession, TreatmentSession.void_reason),
+    ):
         db.session.execute(
-            update(Appointment)
-            .where(Appointment.patient_id == patient_id, column.is_not(None))
-            .values({column.key: ERASED})
+            update(model).where(model.patient_id == patient_id, column.is_not(None)).values({column.key: ERASED})
         )
+    db.session.execute(
+        update(RecallContact).where(RecallContact.patient_id == patient_id, RecallContact.note != "").values(note=ERASED)
+    )
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.patient_id == patient_id, WaitlistEntry.status == "waiting")
+        .values(status="removed", updated_at=clock.now())
+    )
     db.session.execute(update(PatientInterval).where(PatientInterval.patient_id == patient_id).values(note=ERASED))
 
 

@@ -2,7 +2,7 @@
 
 `collect` gathers every row about the patient: details, consents, appointments, sessions (product,
 units, lots), emails (metadata, and bodies where the local outbox keeps them) and the audit events
-about the patient, their appointments and sessions. The admin page and the API serve it as a JSON
+about the patient, their appointments and sessions, the recall calls and waitlist entries. The admin page and the API serve it as a JSON
 file and as a printable HTML summary.
 """
 
@@ -16,6 +16,8 @@ from sqlalchemy import and_, or_, select
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent, Consent, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.models.patient_interval import PatientInterval
+from scheduler.models.recall_contact import RecallContact
+from scheduler.models.waitlist import WaitlistEntry
 from scheduler.patients import records
 from scheduler.reminders import mail
 from scheduler.services import clock
@@ -73,6 +75,8 @@ def collect(patient_id: int) -> dict[str, Any]:
     )
     emails = list(db.session.scalars(select(Reminder).where(Reminder.patient_id == patient_id).order_by(Reminder.id)))
     windows = list(db.session.scalars(select(PatientInterval).where(PatientInterval.patient_id == patient_id)))
+    calls = db.session.scalars(select(RecallContact).where(RecallContact.patient_id == patient_id))
+    wishes = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.patient_id == patient_id))
     events = list(db.session.scalars(audit_about(patient_id, [a.id for a in appts], [s.id for s in sessions])))
     return {
         "exported_at": clock.now().isoformat(),
@@ -88,12 +92,21 @@ def collect(patient_id: int) -> dict[str, Any]:
         ],
         "sessions": [
             _row(
-                s, ("id", "performed_on", "product", "units", "lot_number", "lot_expiry", "sites", "notes", "external")
+                s,
+                (
+                    *("id", "performed_on", "product", "units", "lot_number", "lot_expiry", "sites", "notes"),
+                    *("external", "override_reason", "voided_at", "void_reason"),
+                ),
             )
             | {"treatment": kinds.get(s.treatment_id), "appointment_id": s.appointment_id}
             for s in sessions
         ],
         "own_windows": [_row(w, ("remind_from", "remind_until", "note", "updated_at")) for w in windows],
+        "calls": [_row(c, ("id", "at", "outcome", "call_back_on", "note")) for c in calls],
+        "waitlist": [
+            _row(w, ("id", "treatment_id", "practitioner_id", "from_date", "until_date", "status", "created_at"))
+            for w in wishes
+        ],
         "emails": [
             _row(
                 r, ("id", "kind", "status", "due_at", "sent_at", "reason", "message_id", "appointment_id", "session_id")

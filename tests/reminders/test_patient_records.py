@@ -15,6 +15,8 @@ from sqlalchemy import JSON, String, Text, select
 from scheduler.booking import visits
 from scheduler.extensions import db
 from scheduler.models import Appointment, AuditEvent, Base, Consent, Reminder, TreatmentSession
+from scheduler.models.recall_contact import RecallContact
+from scheduler.models.waitlist import WaitlistEntry
 from scheduler.patients import records as patients
 from scheduler.patients import sessions
 from scheduler.records import export
@@ -41,6 +43,13 @@ def history(clinic, travel):
         travel.move_to(london(date(2027, 3, 1), 10 if who == clinic.olivia else 12))
         session = complete(appt.id)
         session.notes = f"{name} tolerated it well; call {tel}"
+        session.override_reason = f"{name} asked to go ahead"
+        db.session.add(RecallContact(patient_id=who, outcome="no_answer", note=f"rang {tel}, {name} busy"))
+        db.session.add(
+            WaitlistEntry(
+                patient_id=who, treatment_id=clinic.migraine, from_date=date(2027, 3, 8), until_date=date(2027, 3, 31)
+            )
+        )
         db.session.commit()
 
 
@@ -53,6 +62,8 @@ def test_export_holds_every_row_about_the_patient_and_nothing_about_another(clin
     assert {a["id"] for a in data["appointments"]} == mine(Appointment)
     assert {s["id"] for s in data["sessions"]} == mine(TreatmentSession)
     assert {e["id"] for e in data["emails"]} == mine(Reminder)
+    assert {c["id"] for c in data["calls"]} == mine(RecallContact)
+    assert {w["id"] for w in data["waitlist"]} == mine(WaitlistEntry)
     assert {c["topic"] for c in data["consents"]} == {
         c.topic for c in db.session.scalars(select(Consent).where(Consent.patient_id == clinic.olivia))
     }
@@ -131,6 +142,8 @@ def test_erasure_leaves_no_name_email_or_phone_anywhere(clinic, travel, admin_ap
         for r in db.session.scalars(select(Reminder).where(Reminder.patient_id == clinic.olivia))
         if r.status == "pending"
     ]
+    wishes = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.patient_id == clinic.olivia)).all()
+    assert [w.status for w in wishes] == ["removed"]  # no offer goes to an erased patient
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.erased")).one()
     assert event.details == {"reason": "[erased]"}
     assert (

@@ -14,8 +14,10 @@ from scheduler.extensions import db
 from scheduler.services.errors import Conflict, ServiceError
 from scheduler.waitlist import offers
 from scheduler.waitlist.tokens import BadOffer
+from scheduler.web.patient_links import rate_limit
 
 bp = Blueprint("offers", __name__, url_prefix="/p/offer")
+bp.before_request(rate_limit)  # PATIENT_LINK_RATE_PER_MINUTE requests per link, as for every patient link
 
 
 def _bad_link(exc: BadOffer):

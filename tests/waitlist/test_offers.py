@@ -183,3 +183,24 @@ def test_ten_patients_tapping_at_once_one_gets_it(app, clinic, smtp, travel, mak
     statuses = {pid: entry(pid).status for pid in waiting}
     assert statuses.pop(winner) == "booked" and set(statuses.values()) == {"waiting"}
     assert db.session.scalar(select(func.count()).select_from(Appointment).where(Appointment.starts_at == SLOT)) == 2
+
+
+def test_requests_per_offer_link_are_limited(app, client, clinic, smtp, freed):
+    """An offer link is a patient link like the others: over PATIENT_LINK_RATE_PER_MINUTE a minute, 429."""
+    app.config["PATIENT_LINK_RATE_PER_MINUTE"] = 2
+    [to_noah] = smtp.to("noah@example.org")
+    [to_w0] = smtp.to("w0@example.org")
+    path = offer_path(to_noah)
+    first = client.get(path)
+    assert [first.status_code] + [client.get(path).status_code for _ in range(2)] == [200, 200, 429]
+    taking = client.post(path, data={"csrf_token": csrf_from(first.get_data(as_text=True))})
+    assert (
+        taking.status_code == 429
+        and db.session.scalar(
+            select(func.count())
+            .select_from(Appointment)
+            .where(Appointment.patient_id == clinic.noah, Appointment.status == "booked")
+        )
+        == 0
+    )  # refused, nothing booked
+    assert client.get(offer_path(to_w0)).status_code == 200  # per link, not for everyone

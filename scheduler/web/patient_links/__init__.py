@@ -21,8 +21,9 @@ bp = Blueprint("selfservice", __name__, url_prefix="/p")
 
 
 @bp.before_request
-def _rate_limit():
-    """Counts the request against its link; over the limit, a 429 page and nothing else happens."""
+def rate_limit():
+    """Counts the request against its link; over the limit, a 429 page and nothing else happens
+    (the waitlist's offer pages count theirs the same way)."""
     token = (request.view_args or {}).get("token")
     if token is not None and not ratelimit.hit(token):
         return common.page(

@@ -21,6 +21,7 @@ SIGNED = {"public.unsubscribe_page", "public.unsubscribe", "offers.offer", "offe
         "book_page",
         "book_confirm",
         "book",
+        "join_waitlist",
         "appointment_page",
         "move_confirm",
         "move",

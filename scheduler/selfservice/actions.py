@@ -7,7 +7,7 @@ commits (and rolls back on a refusal).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,10 +17,11 @@ from scheduler.db import begin_write
 from scheduler.domain import selfservice as rules
 from scheduler.domain.reconcile import HOLDING
 from scheduler.extensions import db
-from scheduler.models import Appointment, Patient
-from scheduler.selfservice import links
+from scheduler.models import Appointment, Patient, WaitlistEntry
+from scheduler.selfservice import links, picker
 from scheduler.services import clock
 from scheduler.services.errors import Conflict, Rejected
+from scheduler.waitlist import entries
 
 #: who the audit log names for what a patient did through an email link (no staff user)
 PATIENT_VIA_LINK = "patient via link"
@@ -93,3 +94,35 @@ def cancel(token: str) -> Appointment:
     appt = links.read_appointment(token)
     _changeable(appt)
     return visits.change_status(appt.id, "cancelled", actor=None, reason=CANCEL_REASON, actor_label=PATIENT_VIA_LINK)
+
+
+def join_waitlist(token: str, practitioner_id: int | None, from_date: date, until_date: date) -> WaitlistEntry:
+    """Puts the track's patient on the waitlist for its treatment when no time suits (never for days
+    before the safety minimum); a second request while they wait changes their dates."""
+    begin_write()
+    track = links.read_booking(token)
+    first = picker.first_day(track.patient.id, track.treatment)
+    if from_date < first:
+        raise Rejected(
+            f"The first day can be {first:%A} {first.day} {first:%B} at the earliest.",
+            code="bad_dates",
+            fields={"from_date": "too early"},
+        )
+    waiting = db.session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.patient_id == track.patient.id,
+            WaitlistEntry.treatment_id == track.treatment.id,
+            WaitlistEntry.status == "waiting",
+        )
+    ).all()
+    for old in waiting:  # the new dates replace the old ones: one entry per patient and treatment
+        entries.remove(old.id, actor=None, actor_label=PATIENT_VIA_LINK)
+    return entries.add(
+        patient_id=track.patient.id,
+        treatment_id=track.treatment.id,
+        practitioner_id=practitioner_id,
+        from_date=from_date,
+        until_date=until_date,
+        actor=None,
+        actor_label=PATIENT_VIA_LINK,
+    )

@@ -35,8 +35,10 @@ def add(
     from_date: date,
     until_date: date,
     actor: User | None,
+    actor_label: str | None = None,
 ) -> WaitlistEntry:
-    """Puts a patient on the waitlist for a treatment, a practitioner (None: any) and local dates (both included)."""
+    """Puts a patient on the waitlist for a treatment, a practitioner (None: any) and local dates (both
+    included); `actor_label` names a non-staff actor in the audit log (the patient, by link)."""
     _exists(Patient, patient_id, "patient_id", "patient")
     treatment = _exists(Treatment, treatment_id, "treatment_id", "treatment")
     if not treatment.active:
@@ -71,6 +73,7 @@ def add(
             "from": from_date.isoformat(),
             "until": until_date.isoformat(),
         },
+        actor_label=actor_label,
     )
     return entry
 
@@ -99,12 +102,14 @@ def listing(
     return list(db.session.scalars(stmt.order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(limit)))
 
 
-def remove(entry_id: int, *, actor: User | None) -> WaitlistEntry:
+def remove(entry_id: int, *, actor: User | None, actor_label: str | None = None) -> WaitlistEntry:
     """Takes a waiting patient off the list (409 if they are no longer waiting)."""
     entry = get(entry_id)
     if entry.status != "waiting":
         raise Conflict(f"That entry is no longer waiting (it is {entry.status}).", code="bad_transition")
     entry.status = "removed"
     db.session.flush()
-    audit.record("waitlist.removed", "waitlist_entry", entry.id, actor, {"patient_id": entry.patient_id})
+    audit.record(
+        "waitlist.removed", "waitlist_entry", entry.id, actor, {"patient_id": entry.patient_id}, actor_label=actor_label
+    )
     return entry

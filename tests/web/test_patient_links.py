@@ -294,3 +294,52 @@ def test_requests_per_link_are_limited(app, client, clinic):
     assert client.get(book_path(other)).status_code == 200  # per link, not for everyone
     db.session.rollback()
     assert {u.hits for u in db.session.scalars(select(LinkUse))} == {4, 1}
+
+
+def test_nothing_suits_the_patient_joins_the_waitlist_from_the_page(client, clinic):
+    from scheduler.models import WaitlistEntry
+
+    session = track(clinic, date(2027, 1, 1))  # the earliest safe day is Friday 26 March
+    path = book_path(session)
+    page = client.get(path)
+    html = page.get_data(as_text=True)
+    assert "Nothing suits? Join the waitlist" in html and 'value="2027-03-26"' in html
+    token = csrf_from(html)
+
+    def waiting():
+        db.session.rollback()
+        return list(
+            db.session.scalars(
+                select(WaitlistEntry).where(WaitlistEntry.patient_id == clinic.olivia.id).order_by(WaitlistEntry.id)
+            )
+        )
+
+    # refused, with a message and nothing stored: no CSRF, no dates, days before the safety minimum, reversed
+    assert client.post(f"{path}/waitlist", data={"from": "2027-04-01", "until": "2027-04-20"}).status_code == 400
+    missing = client.post(f"{path}/waitlist", data={"csrf_token": token, "from": "", "until": "2027-04-20"})
+    assert missing.status_code == 400 and "choose the first and the last day" in text_of(missing)
+    early = client.post(f"{path}/waitlist", data={"csrf_token": token, "from": "2027-03-10", "until": "2027-04-20"})
+    assert early.status_code == 422 and "at the earliest" in text_of(early)
+    reversed_ = client.post(f"{path}/waitlist", data={"csrf_token": token, "from": "2027-04-20", "until": "2027-04-01"})
+    assert reversed_.status_code == 422 and waiting() == []
+
+    joined = client.post(
+        f"{path}/waitlist", data={"csrf_token": token, "from": "2027-04-01", "until": "2027-04-20", "pr": ""}
+    )
+    assert joined.status_code == 303
+    assert "You are on our waitlist" in text_of(client.get(joined.headers["Location"]))
+    [entry] = waiting()
+    assert (entry.treatment_id, entry.practitioner_id, entry.status) == (clinic.migraine.id, None, "waiting")
+    assert (entry.from_date, entry.until_date) == (date(2027, 4, 1), date(2027, 4, 20))
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "waitlist.added")).one()
+    assert event.actor == "patient via link"
+
+    # asking again changes the dates: still one waiting entry
+    again = {"csrf_token": token, "from": "2027-04-05", "until": "2027-05-05", "pr": str(clinic.hart.id)}
+    assert client.post(f"{path}/waitlist", data=again).status_code == 303
+    assert [(e.status, e.from_date, e.practitioner_id) for e in waiting()] == [
+        ("removed", date(2027, 4, 1), None),
+        ("waiting", date(2027, 4, 5), clinic.hart.id),
+    ]
+    forged = client.post("/p/book/eyJrIjoiZm9yZ2VkIn0.forged/waitlist", data={"csrf_token": token, **again})
+    assert forged.status_code == 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import redirect, request, url_for
 
@@ -24,7 +24,16 @@ def book_page(token: str):
     return _week(token, track)
 
 
-def _week(token: str, track: links.Track, *, status=200, error=None, nearest=(), asked: date | None = None):
+def _week(
+    token: str,
+    track: links.Track,
+    *,
+    status=200,
+    error=None,
+    nearest=(),
+    asked: date | None = None,
+    wish: dict | None = None,
+):
     """The booking page: the week asked for with the chosen practitioner (or the booked appointment)."""
     booked = actions.booked_for(track)
     if booked is not None:
@@ -36,6 +45,7 @@ def _week(token: str, track: links.Track, *, status=200, error=None, nearest=(),
     week = None
     if chosen is not None and track.treatment.active:
         week = picker.week(track.patient.id, track.treatment, chosen, asked or day(request.args.get("week")))
+    first = picker.first_day(track.patient.id, track.treatment)
     return page(
         "public/selfservice/book.html",
         status,
@@ -45,6 +55,9 @@ def _week(token: str, track: links.Track, *, status=200, error=None, nearest=(),
         choices=choices,
         error=error,
         nearest=list(nearest),
+        done=DONE.get(request.args.get("done", "")),
+        wish=wish or {"from": first.isoformat(), "until": (first + timedelta(days=28)).isoformat(), "pr": ""},
+        first=first,
     )
 
 
@@ -94,3 +107,22 @@ def _refused(token: str, exc: ServiceError, practitioner_id: int, starts_at: dat
     message = "Sorry, that time has just been taken." if exc.code == "slot_taken" else exc.message
     asked = clock.local_date(starts_at)
     return _week(token, track, status=exc.status, error=message, nearest=nearest, asked=asked)
+
+
+@bp.post("/book/<token>/waitlist")
+def join_waitlist(token: str):
+    """Nothing suits: puts the patient on the waitlist for these dates (and practitioner, or any)."""
+    wanted = {k: request.form.get(k, "") for k in ("from", "until", "pr")}
+    from_date, until_date = day(wanted["from"]), day(wanted["until"])
+    try:
+        if from_date is None or until_date is None:
+            track = links.read_booking(token)
+            return _week(token, track, status=400, error="Please choose the first and the last day.", wish=wanted)
+        actions.join_waitlist(token, ident(wanted["pr"]), from_date, until_date)
+        db.session.commit()
+    except links.BadLink as exc:
+        return bad_link(exc)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _week(token, links.read_booking(token), status=exc.status, error=exc.message, wish=wanted)
+    return redirect(url_for(".book_page", token=token, done="waitlisted"), code=303)

@@ -16,6 +16,7 @@ DONE = {
     "booked": "Your appointment is booked. A confirmation is on its way by email.",
     "moved": "Your appointment has been moved. A new confirmation is on its way by email.",
     "cancelled": "Your appointment has been cancelled.",
+    "waitlisted": "You are on our waitlist. If a time frees up on those days, we will email you a link to take it.",
 }
 
 

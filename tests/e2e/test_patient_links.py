@@ -128,6 +128,9 @@ def test_from_the_reminder_to_a_booking_a_move_and_a_cancellation(world, phone):
     phone.goto(book_link)
     expect(phone.get_by_role("heading", name="Book your next appointment")).to_be_visible()
     fits(phone, "book-week")
+    phone.get_by_text("Nothing suits? Join the waitlist").click()  # the waitlist form opens in place
+    expect(phone.get_by_role("button", name="Put me on the waitlist")).to_be_visible()
+    fits(phone, "book-waitlist")
     phone.get_by_role("link", name="Later →").click()
     expect(phone.get_by_text("Week of 8 March")).to_be_visible()
     wanted = phone.locator(".day .times a").first

@@ -171,3 +171,44 @@ def check_lot(overrides: Overrides, lot_expiry: date | None, day: date) -> None:
                 fields={"lot_expiry": "before the session date"},
             )
         )
+
+
+def new_session(
+    overrides: Overrides,
+    treatment: Treatment,
+    *,
+    patient_id: int,
+    performed_on: date,
+    units: float | None,
+    lot_number: str | None,
+    lot_expiry: date | None,
+    product: str | None,
+    sites: str | None,
+    notes: str | None,
+    external: bool,
+    appointment_id: int | None = None,
+    standing_reason: str | None = None,
+) -> TreatmentSession:
+    """A session given on a day, after the toxin's interval, its dose limit and the lot's expiry
+    were checked (completing a visit and recording a past session alike); flushed, not audited."""
+    check_interval(overrides, patient_id, treatment, performed_on, standing_reason=standing_reason)
+    check_dose(overrides, patient_id, treatment, performed_on, units)
+    check_lot(overrides, lot_expiry, performed_on)
+    session = TreatmentSession(
+        patient_id=patient_id,
+        treatment_id=treatment.id,
+        appointment_id=appointment_id,
+        performed_on=performed_on,
+        product=product or treatment.product,
+        units=units,
+        lot_number=lot_number,
+        lot_expiry=lot_expiry,
+        sites=sites,
+        notes=notes,
+        external=external,
+        override_reason=overrides.reason if overrides.used else None,
+        recorded_by_id=overrides.actor.id if overrides.actor else None,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session

@@ -131,27 +131,22 @@ def complete(
     _check_timing(appt, "completed", overrides)
     performed_on = _visit_day(appt)
     treatment = appt.treatment
-    clinical.check_interval(overrides, appt.patient_id, treatment, performed_on, standing_reason=appt.override_reason)
-    clinical.check_dose(overrides, appt.patient_id, treatment, performed_on, units)
-    clinical.check_lot(overrides, lot_expiry, performed_on)
-    appt.status = "completed"
-    session = TreatmentSession(
+    session = clinical.new_session(
+        overrides,
+        treatment,
         patient_id=appt.patient_id,
-        treatment_id=appt.treatment_id,
         appointment_id=appt.id,
+        standing_reason=appt.override_reason,
         performed_on=performed_on,
-        product=product or treatment.product,
         units=units,
         lot_number=lot_number,
         lot_expiry=lot_expiry,
+        product=product,
         sites=sites,
         notes=notes,
         external=False,
-        override_reason=override_reason if overrides.used else None,
-        recorded_by_id=actor.id if actor else None,
     )
-    db.session.add(session)
-    db.session.flush()
+    appt.status = "completed"
     audit.record("appointment.completed", "appointment", appt.id, actor, {"session_id": session.id})
     audit.record(
         "session.recorded",

@@ -64,25 +64,19 @@ def record_past(
             code="in_future",
             fields={"performed_on": "in the future"},
         )
-    clinical.check_interval(overrides, patient.id, treatment, performed_on)
-    clinical.check_dose(overrides, patient.id, treatment, performed_on, units)
-    clinical.check_lot(overrides, lot_expiry, performed_on)
-    session = TreatmentSession(
+    session = clinical.new_session(
+        overrides,
+        treatment,
         patient_id=patient.id,
-        treatment_id=treatment.id,
         performed_on=performed_on,
-        product=product or treatment.product,
         units=units,
         lot_number=lot_number,
         lot_expiry=lot_expiry,
+        product=product,
         sites=sites,
         notes=notes,
         external=external,
-        override_reason=override_reason if overrides.used else None,
-        recorded_by_id=actor.id if actor else None,
     )
-    db.session.add(session)
-    db.session.flush()
     audit.record(
         "session.recorded",
         "session",

@@ -94,17 +94,16 @@ PRACTITIONERS = [
         {d: [["08:30", "12:30"], ["13:30", "17:30"]] for d in ("tue", "wed", "thu")},
     ),
 ]
-FIRST = [  # fmt: skip
-    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Freya", "Sophie", "Grace", "Noah",
-    "Oliver", "George", "Arthur", "Leo", "Harry", "Oscar", "Archie", "Henry", "Theo", "Priya",
-    "Aisha", "Wei", "Sven", "Maria", "Chloe", "Daniel", "Samuel", "Hannah", "Zara",
-]
-LAST = [  # fmt: skip
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Wood", "Jackson", "Clarke", "Khan", "Lewis", "Harris", "Martin", "Cooper", "King", "Lee",
-    "Baker", "Turner", "Hughes", "Edwards",
-]
+FIRST = (  # noqa: SIM905 (one name list, kept short)
+    "Olivia Amelia Isla Ava Mia Ivy Lily Freya Sophie Grace Noah Oliver George Arthur Leo "
+    "Harry Oscar Archie Henry Theo Priya Aisha Wei Sven Maria Chloe Daniel Samuel Hannah "
+    "Zara"
+).split()
+LAST = (  # noqa: SIM905
+    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Robinson Wright Thompson "
+    "Evans Walker White Roberts Green Hall Wood Jackson Clarke Khan Lewis Harris Martin "
+    "Cooper King Lee Baker Turner Hughes Edwards"
+).split()
 
 
 def is_empty() -> bool:

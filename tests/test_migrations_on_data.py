@@ -195,6 +195,8 @@ def test_0008_carries_every_patients_choice_into_the_consents_and_back(empty_url
             back = dict(conn.execute(text("SELECT id, reminders_opt_in FROM patients")).all())
         assert {p: bool(v) for p, v in back.items()} == flags | {1: False}
         db.engine.dispose()
+
+
 def test_0011_keeps_reminders_through_the_table_copy_and_its_downgrade_refuses_to_lose_notices(empty_url, monkeypatch):
     """0011 widens the reminder kinds (SQLite copies the table): rows survive both ways; the downgrade
     refuses while waitlist entries or notices exist, and with the loss confirmed removes just those."""

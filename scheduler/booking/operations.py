@@ -98,7 +98,12 @@ def _times(treatment: Treatment, starts_at: datetime) -> tuple[datetime, datetim
 
 
 def _refuse_conflicts(
-    starts_at: datetime, ends_at: datetime, held: datetime, practitioner_id: int, patient_id: int, exclude_id: int | None
+    starts_at: datetime,
+    ends_at: datetime,
+    held: datetime,
+    practitioner_id: int,
+    patient_id: int,
+    exclude_id: int | None,
 ) -> None:
     """Refuses a time the practitioner (held to the buffers' ends) or the patient (to the ends) is
     already booked at: two statements, the practitioner's first."""

@@ -106,7 +106,9 @@ def _free_text(patient_id: int) -> None:
             update(model).where(model.patient_id == patient_id, column.is_not(None)).values({column.key: ERASED})
         )
     db.session.execute(
-        update(RecallContact).where(RecallContact.patient_id == patient_id, RecallContact.note != "").values(note=ERASED)
+        update(RecallContact)
+        .where(RecallContact.patient_id == patient_id, RecallContact.note != "")
+        .values(note=ERASED)
     )
     db.session.execute(
         update(WaitlistEntry)

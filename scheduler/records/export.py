@@ -2,8 +2,8 @@
 
 `collect` gathers every row about the patient: details, consents, appointments, sessions (product,
 units, lots), emails (metadata, and bodies where the local outbox keeps them) and the audit events
-about the patient, their appointments and sessions, the recall calls and waitlist entries. The admin page and the API serve it as a JSON
-file and as a printable HTML summary.
+about the patient, their appointments and sessions, the recall calls and waitlist entries. The
+admin page and the API serve it as a JSON file and as a printable HTML summary.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from icalendar import Calendar
 
 from scheduler.booking import operations, visits
 from scheduler.extensions import db
-from scheduler.patients import consents
 from scheduler.models import Patient
+from scheduler.patients import consents
 from tests.conftest import csrf_from, london
 from tests.reminders.conftest import book, free_port, rows, run_sweep
 from tests.reminders.test_sweep import TREATMENT_WORDS

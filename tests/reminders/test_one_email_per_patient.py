@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-
 from sqlalchemy import select
 
 from scheduler.extensions import db

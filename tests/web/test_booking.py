@@ -156,8 +156,8 @@ def test_too_soon_is_a_message_for_receptionists(client, clinic, reception):
     assert resp.status_code == 422
     page = text_of(resp)
     assert (
-        "The patient's last onabotulinumtoxinA session was on Mon 1 Feb 2027; the earliest safe date is Mon 26 Apr 2027."
-        in page
+        "The patient's last onabotulinumtoxinA session was on Mon 1 Feb 2027; "
+        "the earliest safe date is Mon 26 Apr 2027." in page
     )
     assert "Only an admin can book sooner." in page
     assert db.session.scalar(select(Appointment)) is None

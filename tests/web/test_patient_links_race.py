@@ -97,4 +97,3 @@ def test_two_taps_on_one_link_book_once_whatever_the_times(app, clinic):
     statuses = sorted(status for status, _ in race(app, posts))
     assert statuses == [303, 409, 409, 409], statuses
     assert appointments() == 1
-

@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 from scheduler.domain.durations import MIN_INTERVAL_DAYS
-from scheduler.web.api.consent_schemas import ConsentAnswers, ConsentsOut, consents_out
 from scheduler.domain.slots import MAX_BUFFER_MINUTES
+from scheduler.web.api.consent_schemas import ConsentAnswers, ConsentsOut, consents_out
 from scheduler.web.api.plain_text import FREE_TEXT, PlainTextModel
 
 MAX_ID = 2**31 - 1

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from scheduler.booking import availability, operations, visits
-from scheduler.domain import daytext, lifecycle, safety, slots
+from scheduler.domain import daytext, lifecycle, safety
 from scheduler.extensions import db
 from scheduler.models import Appointment
 from scheduler.patients import sessions

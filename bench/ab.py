@@ -150,7 +150,7 @@ class Side:
         self.settled: list[float] = []  # seconds settle() waited after each wrk run
 
     def booking_scripts(self, round_no: int) -> tuple[str, str]:
-        """The round's wrk scripts: 20,000 free slots from week 1 + 10r on, and 4,000 for the warm-up."""
+        """The round's wrk scripts: 10,000 free slots (ten weeks) from week 1 + 10r on, and 2,000 for the warm-up."""
         first = self.busy + timedelta(weeks=1 + 10 * round_no)
         info = self.info
 
@@ -160,7 +160,7 @@ class Side:
                 info["token"], start, info["practitioners"], info["patients"], tz, threads=2, count=count
             )
 
-        return script(first, 20000), script(first + timedelta(weeks=8), 4000)
+        return script(first, 10000), script(first + timedelta(weeks=8), 2000)
 
     def window(self, url: str, seconds: int, headers=None, script=None, warm=None) -> float:
         """wrk's req/s over `seconds` after a second of warm-up, each followed by settle()."""

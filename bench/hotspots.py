@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import reminder_work, run  # noqa: E402
+from bench import web_load as http  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from scheduler.extensions import db  # noqa: E402
 
@@ -64,10 +65,10 @@ def booking(kind: str, rows: int) -> None:
                 "practitioner_id": prac,
                 "treatment_id": 1,
                 "starts_at": (
-                    datetime.combine(day, dtime(8), tzinfo=run.TZ).astimezone(UTC) + timedelta(minutes=30 * slot)
+                    datetime.combine(day, dtime(8), tzinfo=run.TZ).astimezone(UTC) + timedelta(hours=slot)
                 ).isoformat(),
             }
-            for slot in range(20)
+            for slot in range(http.SLOTS_PER_DAY)
             for prac in range(1, 21)
         ]
 

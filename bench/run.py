@@ -192,7 +192,7 @@ def http_figures(env, seconds: int = HTTP_SECONDS, rounds: int = HTTP_ROUNDS) ->
             first = env["busy_day"] + timedelta(weeks=1 + 10 * r)
             script, warm = (
                 http.booking_script(token, start, load.PRACTITIONERS, ids, TZ, threads=2, count=count)
-                for start, count in ((first, 20000), (first + timedelta(weeks=8), 4000))
+                for start, count in ((first, 10000), (first + timedelta(weeks=8), 2000))
             )
             rates["booking"].append(measured(server.base + "/api/v1/appointments", script=script, warm=warm))
         rss = server.peak_rss_mb()

@@ -129,6 +129,9 @@ def wrk(
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+#: bookable slots per practitioner and weekday in booking_script (08:00 to 17:00, on the hour)
+SLOTS_PER_DAY = 10
+
 BOOKING_LUA = """
 local bodies = {BODIES}
 local n = #bodies
@@ -153,13 +156,18 @@ end
 def booking_script(
     token: str, first_day: date, practitioners: int, patients: list[int], tz: ZoneInfo, threads: int, count: int = 30000
 ) -> str:
-    """A wrk Lua script that books `count` distinct free slots (empty future weekdays)."""
+    """A wrk Lua script that books `count` distinct free slots (empty future weekdays).
+
+    The slots are on the hour from 08:00 to 17:00 (SLOTS_PER_DAY per practitioner and weekday):
+    treatment 1 takes 30 minutes and holds the practitioner 10 more (its buffer), so slots half
+    an hour apart would collide.
+    """
     bodies = []
     day = first_day
     while len(bodies) < count:
         if day.weekday() < 5:
-            for slot in range(20):
-                start = datetime.combine(day, dtime(8), tzinfo=tz).astimezone(UTC) + timedelta(minutes=30 * slot)
+            for slot in range(SLOTS_PER_DAY):
+                start = datetime.combine(day, dtime(8), tzinfo=tz).astimezone(UTC) + timedelta(hours=slot)
                 for prac in range(1, practitioners + 1):
                     patient = patients[len(bodies) % len(patients)]
                     bodies.append(

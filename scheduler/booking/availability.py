@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from scheduler.domain import slots
 from scheduler.extensions import db
@@ -18,12 +18,16 @@ from scheduler.models.appointment import occupying_conflicts
 from scheduler.services import clock
 
 
-def time_off_between(practitioner_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The practitioner's time off overlapping [start, end)."""
-    stmt = select(TimeOff.starts_at, TimeOff.ends_at).where(
+def time_off_overlapping(practitioner_id: int, start: datetime, end: datetime) -> Select[tuple[datetime, datetime]]:
+    """The practitioner's time off overlapping [start, end) (the statement)."""
+    return select(TimeOff.starts_at, TimeOff.ends_at).where(
         TimeOff.practitioner_id == practitioner_id, TimeOff.starts_at < end, TimeOff.ends_at > start
     )
-    return [(r.starts_at, r.ends_at) for r in db.session.execute(stmt)]
+
+
+def time_off_between(practitioner_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The practitioner's time off overlapping [start, end)."""
+    return [(r.starts_at, r.ends_at) for r in db.session.execute(time_off_overlapping(practitioner_id, start, end))]
 
 
 def busy_intervals(practitioner_id: int, start: datetime, end: datetime, exclude_id: int | None = None):
@@ -41,7 +45,7 @@ def free_slots(
     (`exclude_id`: an appointment being moved, not counted as busy)."""
     if not practitioner.active or not treatment.active:
         return []
-    hours = slots.parse_working_hours(practitioner.working_hours or {})
+    hours = slots.stored_working_hours(practitioner.working_hours)
     start, end = clock.day_bounds(day)
     # An appointment that started the evening before can reach into this day.
     busy = busy_intervals(practitioner.id, start - timedelta(hours=12), end + timedelta(hours=12), exclude_id)

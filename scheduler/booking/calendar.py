@@ -92,7 +92,7 @@ def shown_between(start: datetime, end: datetime, practitioner_ids: Sequence[int
         appts = appts.where(Appointment.practitioner_id.in_(practitioner_ids))
     return Shown(
         tuple(
-            Staff(p.id, p.name, p.active, _frozen(slots.parse_working_hours(p.working_hours or {})))
+            Staff(p.id, p.name, p.active, _frozen(slots.stored_working_hours(p.working_hours)))
             for p in db.session.scalars(people)
         ),
         tuple(Off(t.practitioner_id, t.starts_at, t.ends_at, t.reason) for t in db.session.scalars(offs)),

@@ -60,12 +60,17 @@ def parse_working_hours(obj: object) -> WorkingHours:
     return {day: _parse_day(day, obj.get(day, [])) for day in DAYS}
 
 
+def stored_working_hours(stored: object) -> WorkingHours:
+    """A practitioner's working hours as stored (the column's JSON value, None for none), parsed
+    once per distinct value: the day calendar draws twenty practitioners a look, and every booking
+    judges its slot against its practitioner's. The result is shared between callers: read it,
+    never change it."""
+    return _parsed_hours(json.dumps(stored or {}, sort_keys=True))
+
+
 @lru_cache(maxsize=256)
-def stored_working_hours(text: str | None) -> WorkingHours:
-    """Working hours as stored (the column's JSON text, None for none), parsed once per distinct
-    text: every booking judges its slot against its practitioner's. The result is shared between
-    callers: read it, never change it."""
-    return parse_working_hours(json.loads(text) if text else {})
+def _parsed_hours(text: str) -> WorkingHours:
+    return parse_working_hours(json.loads(text))
 
 
 def _parse_day(day: str, entries: object) -> list[tuple[time, time]]:

@@ -124,6 +124,8 @@ def apply_ops(
     """Inserts and updates rows as the plan says; a row a sweep claimed meanwhile is left alone.
 
     `extra` holds column values of the rows it creates beyond the plan's (a move's `moved_from`).
+    New rows go out with the session's next flush (the next query or the commit), so that a
+    request's new reminders are one INSERT.
     """
     now = clock.now()
     for op in ops:
@@ -139,5 +141,3 @@ def apply_ops(
         db.session.execute(
             update(Reminder).where(Reminder.id == op.id, Reminder.status.in_(("pending", "cancelled"))).values(**values)
         )
-    if ops:
-        db.session.flush()

@@ -7,6 +7,7 @@ buffer, domain.slots.held_until), and a new booking needs room for its own lengt
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Select, select
@@ -28,6 +29,32 @@ def time_off_overlapping(practitioner_id: int, start: datetime, end: datetime) -
 def time_off_between(practitioner_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """The practitioner's time off overlapping [start, end)."""
     return [(r.starts_at, r.ends_at) for r in db.session.execute(time_off_overlapping(practitioner_id, start, end))]
+
+
+class Occupancy(NamedTuple):
+    """What stands in a slot's way."""
+
+    time_off: bool  #: the practitioner is off for part of [start, held)
+    taken: bool  #: the practitioner is held then (by an appointment or its buffer)
+    busy: bool  #: the patient has an appointment in [start, end)
+
+
+def occupancy(
+    starts_at: datetime,
+    ends_at: datetime,
+    held: datetime,
+    practitioner_id: int,
+    patient_id: int,
+    exclude_id: int | None,
+) -> Occupancy:
+    """The practitioner's time off and bookings over [start, held) and the patient's over
+    [start, end), as three EXISTS in one statement (each on its own index)."""
+    off = time_off_overlapping(practitioner_id, starts_at, held).exists()
+    taken = occupying_conflicts(
+        starts_at, ends_at, held_until=held, practitioner_id=practitioner_id, exclude_id=exclude_id
+    ).exists()
+    busy = occupying_conflicts(starts_at, ends_at, patient_id=patient_id, exclude_id=exclude_id).exists()
+    return Occupancy(*db.session.execute(select(off, taken, busy)).one())
 
 
 def busy_intervals(practitioner_id: int, start: datetime, end: datetime, exclude_id: int | None = None):

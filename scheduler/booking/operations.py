@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.booking import clinical
-from scheduler.booking.availability import time_off_overlapping
+from scheduler.booking.availability import occupancy
 from scheduler.db import begin_write
 from scheduler.domain import lifecycle, slots
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Practitioner, Treatment, User
-from scheduler.models.appointment import occupying_conflicts
 from scheduler.patients import records
 from scheduler.reminders import planning
 from scheduler.services import audit, clock
@@ -78,7 +77,7 @@ def _check_slot(
         raise Rejected("The start time is in the past.", code="in_past", fields={"starts_at": "in the past"})
     ends_at, held = _times(treatment, starts_at)
     hours = slots.stored_working_hours(practitioner.working_hours)
-    occupied = _occupancy(starts_at, ends_at, held, practitioner.id, patient.id, exclude_id)
+    occupied = occupancy(starts_at, ends_at, held, practitioner.id, patient.id, exclude_id)
     if occupied.time_off or not slots.within_working_hours(starts_at, held, hours, clock.clinic_tz()):
         raise Rejected(
             "That time is outside the practitioner's working hours"
@@ -95,32 +94,6 @@ def _times(treatment: Treatment, starts_at: datetime) -> tuple[datetime, datetim
     """A booking's end and the end of its practitioner's held time (the treatment's buffer after it)."""
     ends_at = starts_at + timedelta(minutes=treatment.duration_minutes)
     return ends_at, slots.held_until(ends_at, treatment.buffer_minutes)
-
-
-class Occupancy(NamedTuple):
-    """What stands in a slot's way."""
-
-    time_off: bool  #: the practitioner is off for part of [start, held)
-    taken: bool  #: the practitioner is held then (by an appointment or its buffer)
-    busy: bool  #: the patient has an appointment in [start, end)
-
-
-def _occupancy(
-    starts_at: datetime,
-    ends_at: datetime,
-    held: datetime,
-    practitioner_id: int,
-    patient_id: int,
-    exclude_id: int | None,
-) -> Occupancy:
-    """The practitioner's time off and bookings over [start, held) and the patient's over
-    [start, end), as three EXISTS in one statement (each on its own index)."""
-    off = time_off_overlapping(practitioner_id, starts_at, held).exists()
-    taken = occupying_conflicts(
-        starts_at, ends_at, held_until=held, practitioner_id=practitioner_id, exclude_id=exclude_id
-    ).exists()
-    busy = occupying_conflicts(starts_at, ends_at, patient_id=patient_id, exclude_id=exclude_id).exists()
-    return Occupancy(*db.session.execute(select(off, taken, busy)).one())
 
 
 def _refuse_overlap(*, taken: bool, busy: bool) -> None:
@@ -296,6 +269,6 @@ def book_new_patient(
 def reoccupy(appt: Appointment, change: Callable[[], None]) -> None:
     """Makes an appointment occupy its time again (an undone no-show), refusing with a 409 when
     the practitioner (to the end of the held time) or the patient has since been booked at that time."""
-    occupied = _occupancy(appt.starts_at, appt.ends_at, appt.held_until, appt.practitioner_id, appt.patient_id, appt.id)
+    occupied = occupancy(appt.starts_at, appt.ends_at, appt.held_until, appt.practitioner_id, appt.patient_id, appt.id)
     _refuse_overlap(taken=occupied.taken, busy=occupied.busy)
     _write_guarded(change)

@@ -18,10 +18,16 @@ from scheduler.services.errors import Conflict, NotFound, Rejected
 INTERVAL_FIELDS = ("min_interval_days", "remind_from", "remind_until", "reminder_count", "follow_up_after")
 #: the toxin-safety fields: the toxin and the usual injection sites
 TOXIN_FIELDS = ("toxin", "usual_sites")
-TREATMENT_FIELDS = ("name", "kind", "product", "duration_minutes", "active", *INTERVAL_FIELDS, *TOXIN_FIELDS)
-# --- buffer after appointments ---
-TREATMENT_FIELDS += ("buffer_minutes",)
-# --- end buffer ---
+TREATMENT_FIELDS = (
+    "name",
+    "kind",
+    "product",
+    "duration_minutes",
+    "buffer_minutes",
+    "active",
+    *INTERVAL_FIELDS,
+    *TOXIN_FIELDS,
+)
 PRACTITIONER_FIELDS = ("name", "email", "active", "working_hours")
 
 
@@ -63,7 +69,6 @@ def _normalise_durations(values: dict[str, Any]) -> None:
             values[key] = text if weeks_only else durations.parse_duration(text).iso
 
 
-# --- buffer after appointments ---
 def _buffer(minutes: Any) -> int:
     """The buffer after a treatment's appointments: a whole number of minutes from 0 to
     domain.slots.MAX_BUFFER_MINUTES (none given: 0); anything else is refused naming the field."""
@@ -73,9 +78,6 @@ def _buffer(minutes: Any) -> int:
         why = f"a whole number of minutes from 0 to {slots.MAX_BUFFER_MINUTES}"
         raise Rejected(f"The buffer must be {why}.", code="invalid_buffer", fields={"buffer_minutes": why})
     return minutes
-
-
-# --- end buffer ---
 
 
 def _unique_name(name: str, exclude_id: int | None = None) -> None:
@@ -92,7 +94,7 @@ def create_treatment(data: dict[str, Any], *, actor: User | None) -> Treatment:
     begin_write()
     values = {k: data.get(k) for k in TREATMENT_FIELDS if k in data}
     values.setdefault("active", True)
-    values["buffer_minutes"] = _buffer(values.get("buffer_minutes"))  # --- buffer ---
+    values["buffer_minutes"] = _buffer(values.get("buffer_minutes"))
     if not values.get("toxin"):
         values.pop("toxin", None)  # the model names the product's toxin
     _check_intervals(values)
@@ -117,7 +119,7 @@ def update_treatment(treatment_id: int, changes: dict[str, Any], *, actor: User 
     treatment = get_treatment(treatment_id)
     changes = {k: v for k, v in changes.items() if k in TREATMENT_FIELDS and (k != "toxin" or v)}
     merged = {k: getattr(treatment, k) for k in TREATMENT_FIELDS} | changes
-    merged["buffer_minutes"] = _buffer(merged.get("buffer_minutes"))  # --- buffer ---
+    merged["buffer_minutes"] = _buffer(merged.get("buffer_minutes"))
     _check_intervals(merged)
     _normalise_durations(merged)
     if "name" in changes:

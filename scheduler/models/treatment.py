@@ -27,9 +27,7 @@ class Treatment(Base):
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 480", name="duration"),
         CheckConstraint("min_interval_days > 0", name="min_interval"),
         CheckConstraint("reminder_count >= 1 AND reminder_count <= 6", name="reminder_count"),
-        # --- buffer after appointments (migration 0010) ---
         CheckConstraint("buffer_minutes >= 0 AND buffer_minutes <= 60", name="buffer"),
-        # --- end buffer ---
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,17 +45,13 @@ class Treatment(Base):
     #: ISO 8601 duration after a completed session for the follow-up email; null for none
     follow_up_after: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # --- buffer after appointments (migration 0010) ---
     #: minutes the practitioner stays held after each appointment of this treatment (0 to 60):
     #: the next booking, time off and the end of working hours must leave room for it
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # --- end buffer ---
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    # --- toxin safety (toxin, usual injection sites) ---------------------------------
     #: the toxin injected, e.g. "onabotulinumtoxinA" for BOTOX and BOTOX Cosmetic alike; the safety
     #: interval and the dose limit count sessions of one toxin, whatever the product's name
     toxin: Mapped[str] = mapped_column(String(80), default=_toxin_of_product)
     #: the usual injection sites offered as choices when recording a session, one per line
     usual_sites: Mapped[str | None] = mapped_column(Text)
-    # --- end toxin safety ---------------------------------------------------------------------

@@ -44,17 +44,13 @@ class TreatmentForm(PlainTextForm):
     follow_value = StringField("Follow-up email after (empty for none)", validators=[Optional(), Length(max=20)])
     follow_unit = SelectField("unit", choices=UNIT_CHOICES)
     active = BooleanField("Offered (bookable)", default=True)
-    # --- buffer after appointments ---
     buffer_minutes = IntegerField(
         "Buffer after each appointment (minutes)",
         default=0,
         validators=[Optional(), NumberRange(0, slots.MAX_BUFFER_MINUTES, "From 0 to 60 minutes.")],
     )
-    # --- end buffer ---
-    # --- toxin safety -----------------------------------------------------------------
     toxin = StringField("Toxin (empty: the product's)", validators=[Optional(), Length(max=80)])
     usual_sites = TextAreaField("Usual injection sites, one per line", validators=[Optional(), Length(max=2000)])
-    # --- end toxin safety --------------------------------------------------------------------------
 
 
 def to_iso(value: str | None, unit: str) -> str | None:
@@ -92,7 +88,7 @@ def _values(form: TreatmentForm) -> dict:
         "reminder_count": form.reminder_count.data,
         "follow_up_after": to_iso(form.follow_value.data, form.follow_unit.data),
         "active": form.active.data,
-        "buffer_minutes": form.buffer_minutes.data or 0,  # --- buffer ---
+        "buffer_minutes": form.buffer_minutes.data or 0,
         # toxin safety
         "toxin": (form.toxin.data or "").strip() or None,
         "usual_sites": (form.usual_sites.data or "").strip() or None,

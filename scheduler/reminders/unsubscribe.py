@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from scheduler.db import begin_write
@@ -27,18 +26,11 @@ from scheduler.domain import consent
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, Treatment
 from scheduler.patients import consents
+from scheduler.services.signed_links import BadLink, absolute, read, sign
 
 SALT = "reminders.unsubscribe"
 #: how long a link in an email keeps working
 MAX_AGE_DAYS = 400
-
-
-class BadToken(Exception):
-    """The link was forged, mangled, or is too old."""
-
-    def __init__(self, message: str, *, expired: bool = False):
-        super().__init__(message)
-        self.expired = expired
 
 
 class Subscriber(Protocol):
@@ -86,55 +78,46 @@ class Scope:
         )
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
-
-
 def make_token(patient: Subscriber, email: Sent | None = None) -> str:
     """A signed, dated token naming the patient by their unsubscribe key, and the email it is in."""
     if not patient.unsubscribe_key:
         raise ValueError("the patient has no unsubscribe key (a row written outside the application)")
     if email is None:
-        return _serializer().dumps({"k": patient.unsubscribe_key})
-    return _serializer().dumps({"k": patient.unsubscribe_key, "r": email.id})
+        return sign(SALT, {"k": patient.unsubscribe_key}, dated=True)
+    return sign(SALT, {"k": patient.unsubscribe_key, "r": email.id}, dated=True)
 
 
 def url(token: str) -> str:
     """The absolute unsubscribe link for a token."""
-    return f"{current_app.config['BASE_URL']}/p/unsubscribe/{token}"
+    return absolute(f"/p/unsubscribe/{token}")
 
 
 def read_token(token: str) -> Link:
-    """Whom a token names; raises BadToken."""
+    """Whom a token names; raises BadLink."""
     max_age = int(current_app.config.get("UNSUBSCRIBE_MAX_AGE_DAYS", MAX_AGE_DAYS)) * 86400
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise BadToken("This unsubscribe link has expired.", expired=True) from None
-    except BadSignature:
-        raise BadToken("This unsubscribe link is not valid.") from None
-    if isinstance(data, dict) and isinstance(data.get("k"), str):
+    data = read(token, SALT, max_age=max_age, expired="This unsubscribe link has expired.")
+    if isinstance(data.get("k"), str):
         reminder = data.get("r")
         return Link(key=data["k"], reminder_id=reminder if isinstance(reminder, int) else None, scoped=True)
-    if isinstance(data, dict) and isinstance(data.get("p"), int):
+    if isinstance(data.get("p"), int):
         reminder = data.get("r")
         return Link(patient_id=data["p"], reminder_id=reminder if isinstance(reminder, int) else None)
-    raise BadToken("This unsubscribe link is not valid.")
+    raise BadLink()
 
 
 def _patient(link: Link) -> Patient:
-    """The patient a link names; raises BadToken when it names nobody."""
+    """The patient a link names; raises BadLink when it names nobody."""
     if link.key is not None:
         patient = db.session.scalar(select(Patient).where(Patient.unsubscribe_key == link.key))
     else:
         patient = db.session.get(Patient, link.patient_id)
     if patient is None:
-        raise BadToken("This unsubscribe link is not valid.")
+        raise BadLink()
     return patient
 
 
 def _scope(link: Link) -> Scope:
-    """What a valid link stands for; raises BadToken when it names nobody.
+    """What a valid link stands for; raises BadLink when it names nobody.
 
     A scoped link whose email is gone (its session was deleted) stands for every email: the
     patient asked for fewer emails, and stopping more than asked is the safe side.
@@ -153,12 +136,12 @@ def _scope(link: Link) -> Scope:
 
 
 def scope_for(token: str) -> Scope:
-    """What a valid token stands for; raises BadToken."""
+    """What a valid token stands for; raises BadLink."""
     return _scope(read_token(token))
 
 
 def patient_for(token: str) -> Patient:
-    """The patient a valid token names; raises BadToken when it names nobody."""
+    """The patient a valid token names; raises BadLink when it names nobody."""
     return _patient(read_token(token))
 
 

@@ -1,4 +1,4 @@
-"""Signed links in patients' emails (itsdangerous), one purpose each, naming one patient.
+"""Signed links in patients' emails, one purpose each, naming one patient.
 
 - a booking link (`booking_link_for`) names a re-treatment track (the session it follows) and
   works until the track's window closed 14 days ago (the reminder's `expires_at`, carried in
@@ -8,35 +8,23 @@
 
 Both also carry the patient's random unsubscribe key, checked against the row the link names: a
 token of one patient never opens another's track or appointment. Each purpose signs with its own
-salt, so a token is refused anywhere but on its own page.
+salt (scheduler.services.signed_links), so a token is refused anywhere but on its own page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
-
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from scheduler.domain.selfservice import link_expired
 from scheduler.extensions import db
 from scheduler.models import Appointment, Patient, Treatment, TreatmentSession
 from scheduler.services import clock
+from scheduler.services.signed_links import BadLink, absolute, instant, read, sign, whole
 
 BOOK_SALT = "patients.book"
 APPOINTMENT_SALT = "patients.appointment"
-#: the longest a token may be (an email link is far shorter): anything longer is refused unread
-MAX_TOKEN_LENGTH = 300
-
-
-class BadLink(Exception):
-    """The link was forged, mangled, is someone else's, or has run out (`expired`)."""
-
-    def __init__(self, message: str, *, expired: bool = False):
-        super().__init__(message)
-        self.expired = expired
 
 
 @dataclass(frozen=True)
@@ -46,14 +34,6 @@ class Track:
     session: TreatmentSession
     patient: Patient
     treatment: Treatment
-
-
-def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
-
-
-def _base() -> str:
-    return current_app.config["BASE_URL"]
 
 
 class Keyed(Protocol):
@@ -85,7 +65,7 @@ def _key(patient: Keyed) -> str:
 def booking_token(patient: Keyed, session_id: int, expires_at: datetime) -> str:
     """A booking token for one track, valid until `expires_at`."""
     payload = {"k": _key(patient), "s": session_id, "x": int(expires_at.timestamp())}
-    return _serializer(BOOK_SALT).dumps(payload)
+    return sign(BOOK_SALT, payload)
 
 
 def booking_link_for(reminder: Tracked, patient: Keyed) -> str | None:
@@ -93,49 +73,35 @@ def booking_link_for(reminder: Tracked, patient: Keyed) -> str | None:
     track, so an email about several tracks carries one link each."""
     if reminder.kind != "retreatment" or reminder.session_id is None or reminder.expires_at is None:
         return None
-    return f"{_base()}/p/book/{booking_token(patient, reminder.session_id, reminder.expires_at)}"
+    return absolute(f"/p/book/{booking_token(patient, reminder.session_id, reminder.expires_at)}")
 
 
 def appointment_token(appt: Identified, patient: Keyed) -> str:
     """A token for moving or cancelling one appointment of the patient's."""
-    return _serializer(APPOINTMENT_SALT).dumps({"k": _key(patient), "a": appt.id})
+    return sign(APPOINTMENT_SALT, {"k": _key(patient), "a": appt.id})
 
 
 def appointment_link_for(appt: Identified, patient: Keyed) -> str:
     """The "change or cancel" link of an appointment's emails and pages."""
-    return f"{_base()}/p/appointment/{appointment_token(appt, patient)}"
+    return absolute(f"/p/appointment/{appointment_token(appt, patient)}")
 
 
 def _load(token: str, salt: str) -> dict:
-    """The signed payload of a token, or BadLink."""
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise BadLink("This link is not valid.")
-    try:
-        data = _serializer(salt).loads(token)
-    except BadSignature:
-        raise BadLink("This link is not valid.") from None
-    if not isinstance(data, dict) or not isinstance(data.get("k"), str):
-        raise BadLink("This link is not valid.")
+    """The signed payload of a token, naming a patient by key, or BadLink."""
+    data = read(token, salt)
+    if not isinstance(data.get("k"), str):
+        raise BadLink()
     return data
-
-
-def _int(data: dict, name: str) -> int:
-    value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise BadLink("This link is not valid.")
-    return value
 
 
 def read_booking(token: str) -> Track:
     """The track a booking token opens; BadLink when it is not valid, expired when its window is over."""
     data = _load(token, BOOK_SALT)
-    session_id, expires = _int(data, "s"), data.get("x")
-    if not isinstance(expires, int) or isinstance(expires, bool) or not 0 <= expires < 2**40:
-        raise BadLink("This link is not valid.")
+    session_id, expires = whole(data, "s"), instant(data, "x")
     session = db.session.get(TreatmentSession, session_id)
     if session is None or session.patient.unsubscribe_key != data["k"]:
         raise BadLink("This link is not valid.")
-    if link_expired(datetime.fromtimestamp(expires, UTC), clock.now()):
+    if link_expired(expires, clock.now()):
         raise BadLink("This booking link has expired.", expired=True)
     return Track(session, session.patient, session.treatment)
 
@@ -143,7 +109,7 @@ def read_booking(token: str) -> Track:
 def read_appointment(token: str) -> Appointment:
     """The appointment an appointment token opens; BadLink when not valid, expired once it is over."""
     data = _load(token, APPOINTMENT_SALT)
-    appt = db.session.get(Appointment, _int(data, "a"))
+    appt = db.session.get(Appointment, whole(data, "a"))
     if appt is None or appt.patient.unsubscribe_key != data["k"]:
         raise BadLink("This link is not valid.")
     if link_expired(appt.ends_at, clock.now()):

@@ -20,7 +20,8 @@ from scheduler.models import Appointment, Practitioner, WaitlistEntry
 from scheduler.models.appointment import occupying_conflicts
 from scheduler.services import audit
 from scheduler.services.errors import Conflict
-from scheduler.waitlist.tokens import BadOffer, OfferLink, read_token
+from scheduler.services.signed_links import BadLink
+from scheduler.waitlist.tokens import OfferLink, read_token
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ class Offer:
 
 
 def _load(link: OfferLink) -> tuple[WaitlistEntry, Appointment]:
-    """The entry and the cancelled appointment a link names; BadOffer if they do not belong together."""
+    """The entry and the cancelled appointment a link names; BadLink if they do not belong together."""
     entry = db.session.get(WaitlistEntry, link.entry_id)
     slot = db.session.get(Appointment, link.appointment_id)
     if entry is None or slot is None or entry.treatment_id != slot.treatment_id:
-        raise BadOffer("This link is not valid.")
+        raise BadLink("This link is not valid.")
     return entry, slot
 
 
@@ -58,7 +59,7 @@ def _state(entry: WaitlistEntry, slot: Appointment) -> str:
 
 
 def read(token: str) -> Offer:
-    """The offer behind a link; raises BadOffer."""
+    """The offer behind a link; raises BadLink."""
     link = read_token(token)
     entry, slot = _load(link)
     practitioner = db.session.scalar(select(Practitioner.name).where(Practitioner.id == slot.practitioner_id))
@@ -75,7 +76,7 @@ def read(token: str) -> Offer:
 def take(token: str) -> Appointment:
     """Books the offered slot for the patient of the link; the caller commits.
 
-    Raises BadOffer, Conflict (`taken`: someone was first; `closed`: no longer on the list) or a
+    Raises BadLink, Conflict (`taken`: someone was first; `closed`: no longer on the list) or a
     booking rule's error (Rejected: the practitioner's hours changed, the slot is too soon).
     """
     link = read_token(token)

@@ -12,15 +12,15 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from scheduler.extensions import db
 from scheduler.services.errors import Conflict, ServiceError
+from scheduler.services.signed_links import BadLink
 from scheduler.waitlist import offers
-from scheduler.waitlist.tokens import BadOffer
 from scheduler.web.patient_links import rate_limit
 
 bp = Blueprint("offers", __name__, url_prefix="/p/offer")
 bp.before_request(rate_limit)  # PATIENT_LINK_RATE_PER_MINUTE requests per link, as for every patient link
 
 
-def _bad_link(exc: BadOffer):
+def _bad_link(exc: BadLink):
     """The page for a forged (400) or expired (410) offer link."""
     status = 410 if exc.expired else 400
     return (
@@ -49,7 +49,7 @@ def offer(token: str):
     """The offered time, and a button to take it."""
     try:
         return _page(token, offers.read(token))
-    except BadOffer as exc:
+    except BadLink as exc:
         return _bad_link(exc)
 
 
@@ -59,14 +59,14 @@ def take(token: str):
     try:
         offers.take(token)
         db.session.commit()
-    except BadOffer as exc:
+    except BadLink as exc:
         db.session.rollback()
         return _bad_link(exc)
     except ServiceError as exc:
         db.session.rollback()
         try:
             offer = offers.read(token)
-        except BadOffer as bad:
+        except BadLink as bad:
             return _bad_link(bad)
         taken = isinstance(exc, Conflict) and exc.code in ("taken", "slot_taken")
         return _page(token, offer, exc.status, None if taken else exc.message)

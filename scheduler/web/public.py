@@ -21,7 +21,7 @@ from scheduler.reminders import unsubscribe as links
 bp = Blueprint("public", __name__, url_prefix="/p")
 
 
-def _bad_link(exc: links.BadToken):
+def _bad_link(exc: links.BadLink):
     """The page for a forged (400) or expired (410) link."""
     status = 410 if exc.expired else 400
     return render_template("public/link_error.html", message=str(exc), expired=exc.expired, status=status), status
@@ -32,7 +32,7 @@ def unsubscribe_page(token: str):
     """Asks the patient to confirm what to stop: these reminders, or all emails."""
     try:
         scope = links.scope_for(token)
-    except links.BadToken as exc:
+    except links.BadLink as exc:
         return _bad_link(exc)
     return render_template(
         "public/unsubscribe.html",
@@ -51,7 +51,7 @@ def unsubscribe(token: str):
     try:
         scope = links.unsubscribe(token, stop_all=stop_all)
         db.session.commit()
-    except links.BadToken as exc:
+    except links.BadLink as exc:
         db.session.rollback()
         return _bad_link(exc)
     kind_only = not stop_all and scope.email_kind == "retreatment" and scope.treatment_kind is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.domain import safety, toxins
 from scheduler.extensions import db
@@ -71,6 +71,24 @@ def last_session_of_toxin(
     return db.session.scalar(stmt)
 
 
+def neighbouring_sessions_of_toxin(patient_id: int, toxin: str, day: date) -> tuple[date | None, date | None]:
+    """The patient's latest counted session of the toxin on or before `day` and their earliest
+    after it (one statement): a session recorded after the fact may fall before one on record."""
+
+    def nearest(aggregate, *where):
+        return (
+            select(aggregate(TreatmentSession.performed_on))
+            .join(Treatment, Treatment.id == TreatmentSession.treatment_id)
+            .where(*_of_toxin(patient_id, toxin, None), *where)
+            .scalar_subquery()
+        )
+
+    before = nearest(func.max, TreatmentSession.performed_on <= day)
+    after = nearest(func.min, TreatmentSession.performed_on > day)
+    last, following = db.session.execute(select(before, after)).one()
+    return last, following
+
+
 def toxin_doses(
     patient_id: int, toxin: str, after: date, before: date, *, exclude_session_id: int | None = None
 ) -> list[tuple[date, float]]:
@@ -101,22 +119,31 @@ def check_interval(
     *,
     standing_reason: str | None = None,
 ) -> bool:
-    """The safety interval by toxin for a session on `day`: refused (`too_soon`) unless overridden,
-    or unless the appointment was booked with an admin's reason (`standing_reason`). Returns
-    whether the day is inside the interval."""
-    last = last_session_of_toxin(patient_id, treatment.toxin, day)
-    if not safety.is_too_soon(last, day, treatment.min_interval_days):
+    """The safety interval by toxin for a session on `day`, against the patient's sessions on
+    either side of it: refused (`too_soon`) unless overridden, or unless the appointment was
+    booked with an admin's reason (`standing_reason`). Returns whether the day is inside the
+    interval of a session."""
+    interval = treatment.min_interval_days
+    last, following = neighbouring_sessions_of_toxin(patient_id, treatment.toxin, day)
+    if safety.is_too_soon(last, day, interval):
+        earliest = safety.earliest_safe_date(last, interval)
+        refusal = Rejected(
+            f"The patient's last {treatment.toxin} session was on {last.isoformat()}; "
+            f"the earliest safe date is {earliest.isoformat()}.",
+            code="too_soon",
+            fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
+        )
+    elif following is not None and safety.is_too_soon(day, following, interval):  # recorded after the fact
+        refusal = Rejected(
+            f"The patient's {treatment.toxin} session on {following.isoformat()} "
+            f"is less than {interval} days after {day.isoformat()}.",
+            code="too_soon",
+            fields={"performed_on": f"within {interval} days before the session of {following.isoformat()}"},
+        )
+    else:
         return False
     if standing_reason is None:
-        earliest = safety.earliest_safe_date(last, treatment.min_interval_days)
-        overrides.refuse(
-            Rejected(
-                f"The patient's last {treatment.toxin} session was on {last.isoformat()}; "
-                f"the earliest safe date is {earliest.isoformat()}.",
-                code="too_soon",
-                fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
-            )
-        )
+        overrides.refuse(refusal)
     return True
 
 

@@ -62,6 +62,28 @@ def test_completion_43_days_after_a_session_recorded_later_is_refused(reception_
     }
 
 
+def test_a_session_recorded_before_one_on_record_keeps_the_interval(reception_api, admin_api, world):
+    """A session done elsewhere, recorded after the fact, may be dated before one already on record:
+    the interval holds on both sides of it, not only after the sessions before it."""
+    assert record(reception_api, world, date(2027, 2, 20)).status_code == 201
+    err = assert_error(record(reception_api, world, date(2027, 2, 5), external=True), 422, "too_soon")
+    assert "onabotulinumtoxinA session on 2027-02-20 is less than 84 days after 2027-02-05" in err["message"]
+    assert set(err["fields"]) == {"performed_on"}
+    assert record(reception_api, world, date(2026, 11, 28), external=True).status_code == 201  # 84 days before
+    resp = record(admin_api, world, date(2027, 2, 5), external=True, override_reason="two clinics, one patient")
+    assert resp.status_code == 201
+    assert last_audit("session.safety_override").details == {
+        "reason": "two clinics, one patient",
+        "rules": ["too_soon"],
+    }
+
+
+def test_a_voided_later_session_does_not_hold_an_earlier_one_back(reception_api, world):
+    sid = record(reception_api, world, date(2027, 2, 20)).get_json()["id"]
+    assert reception_api.post(f"/sessions/{sid}/void", json={"reason": "wrong patient"}).status_code == 200
+    assert record(reception_api, world, date(2027, 2, 5), external=True).status_code == 201
+
+
 # --- the dose limit --------------------------------------------------------------------------
 
 

@@ -80,6 +80,14 @@ class Reminder(Base):
             sqlite_where=text("appointment_id IS NOT NULL"),
             postgresql_where=text("appointment_id IS NOT NULL"),
         ),
+        # The rows one sweep's claim holds (only rows being sent carry a token): a claim gathers a
+        # patient's due re-treatment reminders by it, an outcome is recorded by it (migration 0014).
+        Index(
+            "ix_reminders_claim_token",
+            "claim_token",
+            sqlite_where=text("claim_token IS NOT NULL"),
+            postgresql_where=text("claim_token IS NOT NULL"),
+        ),
         Index("ix_reminders_patient_id", "patient_id"),
         Index("ix_reminders_treatment_status", "treatment_id", "kind", "status"),
         Index("ix_reminders_status_due", "status", "due_at"),

@@ -83,7 +83,7 @@ def booking(kind: str, rows: int) -> None:
 def replan(kind: str, rows: int) -> None:
     from scheduler import create_app
     from scheduler.models import Treatment
-    from scheduler.reminders import planning
+    from scheduler.reminders import replan as replanner
 
     with scratch_database(kind, "profile") as url:
         app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_EMBEDDED": False})
@@ -95,7 +95,7 @@ def replan(kind: str, rows: int) -> None:
             treatment.remind_from = "P13W"
 
             def replan_once() -> None:
-                planning.treatment_intervals_changed(treatment)
+                replanner.replan_treatment(treatment)
                 db.session.commit()
 
             profiled(replan_once, rows)

@@ -33,6 +33,7 @@ from scheduler.domain.plan import retreatment_plan
 from scheduler.extensions import db
 from scheduler.models import Consent, Patient, Reminder, Treatment, TreatmentSession
 from scheduler.reminders import planning
+from scheduler.reminders import replan as replanner
 from scheduler.reminders.rows import clinic, new_message_id
 from scheduler.seed import CATALOGUE
 
@@ -284,8 +285,6 @@ def shifted(column, days: int):
 
 def replan(kind: str, count: int = 100_000) -> dict[str, float]:
     """Seconds to re-plan `count` pending reminders after an interval change, and for one bare UPDATE."""
-    from scheduler.reminders import planning
-
     with scratch_database(kind, "replan") as url:
         app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url, "SCHEDULER_EMBEDDED": False})
         with app.app_context():
@@ -306,7 +305,7 @@ def replan(kind: str, count: int = 100_000) -> dict[str, float]:
             treatment = db.session.get(Treatment, treatment_id)
             treatment.remind_from = "P13W"
             started = time.perf_counter()
-            moved = planning.treatment_intervals_changed(treatment)
+            moved = replanner.replan_treatment(treatment)
             db.session.commit()
             replanned = time.perf_counter() - started
             db.session.remove()

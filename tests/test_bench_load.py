@@ -1,4 +1,5 @@
-"""The benchmark's bulk loader: the busy day it measures is a full clinic day at any size."""
+"""The benchmark: its bulk loader (the busy day it measures is a full clinic day at any size), and
+its reminder workloads, run small so that they keep up with the code."""
 
 from __future__ import annotations
 
@@ -38,3 +39,14 @@ def test_the_busy_day_is_full_and_the_oldest_day_takes_the_rest(app):
     assert all(0.6 * full <= n <= full for d, n in days.items() if d != oldest)
     assert all(d.weekday() < 5 for d in days)
     assert sorted(days)[-2] == busy - timedelta(days=3)  # the Friday before: weekends are skipped
+
+
+def test_the_reminder_benchmarks_run_on_their_own_databases():
+    """bench/run.py's re-plan and dispatch figures at a tiny size: the benchmark keeps up with the
+    code it measures (a renamed function had broken it unnoticed)."""
+    from bench import reminder_work
+
+    replanned = reminder_work.replan("sqlite", count=90)
+    assert replanned["pending"] == 90 and replanned["moved"] > 0
+    sent = reminder_work.dispatch("sqlite", count=20, rounds=1)
+    assert sent["sweep_per_s"] > 0 and sent["raw_per_s"] > 0

@@ -16,24 +16,18 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from icalendar import Calendar, Event
 
 from scheduler.models import Appointment, Patient, Reminder
-from scheduler.reminders import unsubscribe
+from scheduler.reminders import mime, unsubscribe
 from scheduler.selfservice.links import appointment_link_for, booking_link_for
 from scheduler.services import clock
 from scheduler.waitlist import tokens as offers
 
-#: The parts are encoded under policy.default with quoted-printable's limit of 76 characters a
-#: line (RFC 2045; policy.default's own 78 is a header limit) ...
-BODIES = policy.default.clone(max_line_length=76)
-#: ... and the message is written out with RFC 5322's limit of 998 characters a header line, so the
-#: List-Unsubscribe URL stays on one line (folded at 78, it would be turned into encoded words that
-#: no mail client reads as a link).
-LONG_LINES = policy.default.clone(max_line_length=998)
 #: Unicode categories no header may hold: control characters, line and paragraph separators
 FORBIDDEN = frozenset({"Cc", "Zl", "Zp"})
 
@@ -209,29 +203,27 @@ def build(
     ctx = context(reminder, patient, appt, last, tracks)
     body = render(reminder.kind, ctx)
     sender_name, address = sender(cfg["MAIL_DEFAULT_SENDER"])
-    msg = EmailMessage(policy=BODIES)
+    msg = EmailMessage(policy=mime.LONG_LINES)
     msg["Subject"] = checked(body.subject, "the subject")
-    msg["From"] = mailbox(sender_name or cfg["CLINIC_NAME"], address, "the sender (MAIL_DEFAULT_SENDER)")
+    msg["From"] = _from(sender_name or cfg["CLINIC_NAME"], address)
     msg["To"] = mailbox(patient.full_name, patient.email or "", "the patient's name or email address")
     msg["Date"] = now.astimezone(clock.UTC)
     msg["Message-ID"] = reminder.message_id
     msg["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
-    # Quoted-printable: readable and 7-bit clean (no server needs 8BITMIME), encoded under BODIES.
-    msg.set_content(body.text, cte="quoted-printable")
-    msg.add_alternative(body.html, subtype="html", cte="quoted-printable")
+    msg["List-Unsubscribe-Post"] = mime.fixed("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    msg["Auto-Submitted"] = mime.fixed("Auto-Submitted", "auto-generated")
+    calendar = None
     if appt is not None and reminder.kind in ICS:
         domain = address.rpartition("@")[2] or "localhost"
-        msg.add_attachment(
-            ics(appt, sequence, now, domain, kind=reminder.kind, organizer=address or None, attendee=patient.email),
-            maintype="text",
-            subtype="calendar",
-            filename="appointment.ics",
-            params={"method": ICS[reminder.kind][0], "charset": "utf-8"},
-        )
-    msg.policy = LONG_LINES  # how it is written out: the parts above are encoded already
-    return msg
+        invite = ics(appt, sequence, now, domain, kind=reminder.kind, organizer=address or None, attendee=patient.email)
+        calendar = mime.calendar_part(invite, ICS[reminder.kind][0])
+    return mime.assemble(msg, body.text, body.html, calendar)
+
+
+@lru_cache(maxsize=4)
+def _from(name: str, address: str):
+    """The From header: the clinic's configured sender, checked and parsed once."""
+    return mime.fixed("From", str(mailbox(name, address, "the sender (MAIL_DEFAULT_SENDER)")))
 
 
 def mailbox(name: str, addr_spec: str, what: str) -> Address:
@@ -252,8 +244,9 @@ def checked(value: str, what: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4)
 def sender(configured: str) -> tuple[str, str]:
-    """MAIL_DEFAULT_SENDER as (display name, address)."""
+    """MAIL_DEFAULT_SENDER as (display name, address), parsed once (twice an email otherwise)."""
     return parseaddr(configured)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from scheduler.domain import safety, toxins
+from scheduler.domain.durations import MIN_INTERVAL_DAYS
 from scheduler.extensions import db
 from scheduler.models import Toxin, Treatment, TreatmentSession, User
 from scheduler.services import audit
@@ -71,22 +72,20 @@ def last_session_of_toxin(
     return db.session.scalar(stmt)
 
 
-def neighbouring_sessions_of_toxin(patient_id: int, toxin: str, day: date) -> tuple[date | None, date | None]:
-    """The patient's latest counted session of the toxin on or before `day` and their earliest
-    after it (one statement): a session recorded after the fact may fall before one on record."""
-
-    def nearest(aggregate, *where):
-        return (
-            select(aggregate(TreatmentSession.performed_on))
-            .join(Treatment, Treatment.id == TreatmentSession.treatment_id)
-            .where(*_of_toxin(patient_id, toxin, None), *where)
-            .scalar_subquery()
+def sessions_of_toxin_around(patient_id: int, toxin: str, day: date) -> list[tuple[date, int]]:
+    """The patient's counted sessions of the toxin within the longest possible interval of `day`,
+    either side, each with its treatment's interval: (date, min_interval_days)."""
+    reach = timedelta(days=MIN_INTERVAL_DAYS[1])
+    rows = db.session.execute(
+        select(TreatmentSession.performed_on, Treatment.min_interval_days)
+        .join(Treatment, Treatment.id == TreatmentSession.treatment_id)
+        .where(
+            *_of_toxin(patient_id, toxin, None),
+            TreatmentSession.performed_on > day - reach,
+            TreatmentSession.performed_on < day + reach,
         )
-
-    before = nearest(func.max, TreatmentSession.performed_on <= day)
-    after = nearest(func.min, TreatmentSession.performed_on > day)
-    last, following = db.session.execute(select(before, after)).one()
-    return last, following
+    )
+    return [(performed_on, interval) for performed_on, interval in rows]
 
 
 def toxin_doses(
@@ -124,7 +123,9 @@ def check_interval(
     booked with an admin's reason (`standing_reason`). Returns whether the day is inside the
     interval of a session."""
     interval = treatment.min_interval_days
-    last, following = neighbouring_sessions_of_toxin(patient_id, treatment.toxin, day)
+    around = sessions_of_toxin_around(patient_id, treatment.toxin, day)
+    last = safety.latest_on_or_before(around, day)
+    later = safety.later_too_close(around, day)
     if safety.is_too_soon(last, day, interval):
         earliest = safety.earliest_safe_date(last, interval)
         refusal = Rejected(
@@ -133,12 +134,13 @@ def check_interval(
             code="too_soon",
             fields={"starts_at": f"earliest safe date is {earliest.isoformat()}"},
         )
-    elif following is not None and safety.is_too_soon(day, following, interval):  # recorded after the fact
+    elif later is not None:  # only a session recorded after the fact can have one after it
+        following, its_interval = later
         refusal = Rejected(
             f"The patient's {treatment.toxin} session on {following.isoformat()} "
-            f"is less than {interval} days after {day.isoformat()}.",
+            f"is less than {its_interval} days after {day.isoformat()}.",
             code="too_soon",
-            fields={"performed_on": f"within {interval} days before the session of {following.isoformat()}"},
+            fields={"performed_on": f"within {its_interval} days before the session of {following.isoformat()}"},
         )
     else:
         return False

@@ -78,6 +78,18 @@ def test_a_session_recorded_before_one_on_record_keeps_the_interval(reception_ap
     }
 
 
+def test_the_later_sessions_own_interval_holds_whichever_is_entered_first(reception_api, world):
+    """BOTOX Cosmetic (90 days) and migraine BOTOX (84) are one toxin: a migraine session 86 days
+    before a cosmetic one is too soon by the cosmetic's interval, whichever is recorded first."""
+    assert record(reception_api, world, date(2027, 2, 27), treatment_id=world.cosmetic).status_code == 201
+    err = assert_error(record(reception_api, world, date(2026, 12, 3), external=True), 422, "too_soon")
+    assert "session on 2027-02-27 is less than 90 days after 2026-12-03" in err["message"]
+    # the other order: the cosmetic session is the later one recorded, refused by its own interval
+    other = {"treatment_id": world.cosmetic}
+    assert record(reception_api, world, date(2026, 9, 1), external=True).status_code == 201
+    assert_error(record(reception_api, world, date(2026, 11, 26), **other), 422, "too_soon")  # 86 days
+
+
 def test_a_voided_later_session_does_not_hold_an_earlier_one_back(reception_api, world):
     sid = record(reception_api, world, date(2027, 2, 20)).get_json()["id"]
     assert reception_api.post(f"/sessions/{sid}/void", json={"reason": "wrong patient"}).status_code == 200

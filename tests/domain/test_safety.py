@@ -33,3 +33,25 @@ def test_too_soon_agrees_with_earliest_safe_date(last: date, days: int, offset: 
     start = last + timedelta(days=offset)
     expected = last <= start < earliest_safe_date(last, days)
     assert is_too_soon(last, start, days) is expected
+
+
+def test_the_latest_session_on_or_before_a_day() -> None:
+    from scheduler.domain.safety import latest_on_or_before
+
+    sessions = [(date(2027, 1, 1), 84), (date(2027, 3, 1), 90), (date(2027, 5, 1), 84)]
+    assert latest_on_or_before(sessions, date(2027, 3, 1)) == date(2027, 3, 1)  # the same day counts
+    assert latest_on_or_before(sessions, date(2027, 2, 28)) == date(2027, 1, 1)
+    assert latest_on_or_before(sessions, date(2026, 12, 31)) is None
+
+
+def test_a_later_session_is_kept_apart_by_its_own_interval() -> None:
+    from scheduler.domain.safety import later_too_close
+
+    day = date(2027, 1, 1)
+    assert later_too_close([], day) is None
+    assert later_too_close([(day, 84)], day) is None  # the same day is the earlier side's rule
+    assert later_too_close([(date(2027, 3, 26), 84)], day) is None  # day 84: allowed
+    assert later_too_close([(date(2027, 3, 25), 84)], day) == (date(2027, 3, 25), 84)
+    # nearest first is not enough: a further session with a longer interval can be the one too close
+    assert later_too_close([(date(2027, 3, 28), 84), (date(2027, 3, 29), 90)], day) == (date(2027, 3, 29), 90)
+    assert later_too_close([(date(2026, 12, 1), 730)], day) is None  # earlier sessions are not "later"

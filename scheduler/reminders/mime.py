@@ -42,7 +42,8 @@ def text_part(content: str, subtype: str) -> EmailMessage:
     part = EmailMessage(policy=LONG_LINES)
     part["Content-Type"] = fixed("Content-Type", f'text/{subtype}; charset="utf-8"')
     part["Content-Transfer-Encoding"] = fixed("Content-Transfer-Encoding", "quoted-printable")
-    body = content if content.endswith("\n") else content + "\n"
+    body = content.replace("\r\n", "\n").replace("\r", "\n")  # binascii's encoder ends lines at \n only
+    body = body if body.endswith("\n") else body + "\n"
     part.set_payload(quopri.encodestring(body.encode("utf-8")).decode("ascii"))
     return part
 

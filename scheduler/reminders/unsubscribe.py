@@ -26,7 +26,7 @@ from scheduler.domain import consent
 from scheduler.extensions import db
 from scheduler.models import Patient, Reminder, Treatment
 from scheduler.patients import consents
-from scheduler.services.signed_links import BadLink, absolute, read, sign
+from scheduler.services.signed_links import BadLink, absolute, read, sign, whole
 
 SALT = "reminders.unsubscribe"
 #: how long a link in an email keeps working
@@ -96,12 +96,11 @@ def read_token(token: str) -> Link:
     """Whom a token names; raises BadLink."""
     max_age = int(current_app.config.get("UNSUBSCRIBE_MAX_AGE_DAYS", MAX_AGE_DAYS)) * 86400
     data = read(token, SALT, max_age=max_age, expired="This unsubscribe link has expired.")
+    reminder = None if data.get("r") is None else whole(data, "r")  # links sent with no email name none
     if isinstance(data.get("k"), str):
-        reminder = data.get("r")
-        return Link(key=data["k"], reminder_id=reminder if isinstance(reminder, int) else None, scoped=True)
-    if isinstance(data.get("p"), int):
-        reminder = data.get("r")
-        return Link(patient_id=data["p"], reminder_id=reminder if isinstance(reminder, int) else None)
+        return Link(key=data["k"], reminder_id=reminder, scoped=True)
+    if "p" in data:
+        return Link(patient_id=whole(data, "p"), reminder_id=reminder)
     raise BadLink()
 
 

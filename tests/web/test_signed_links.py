@@ -77,3 +77,19 @@ def test_a_dated_token_past_its_age_is_expired_with_the_readers_words(app):
         with pytest.raises(signed_links.BadLink) as caught:
             signed_links.read(token, "t", max_age=-1, expired="This unsubscribe link has expired.")
     assert caught.value.expired and str(caught.value) == "This unsubscribe link has expired."
+
+
+@pytest.mark.parametrize("payload", [{"p": 2**63}, {"p": True}, {"k": "0" * 32, "r": 2**63}, {"p": 1, "r": "7"}])
+def test_an_unsubscribe_token_naming_an_impossible_id_is_a_bad_link(app, client, payload):
+    """Ids in a signed payload are whole numbers a row can have: not a bool, not past the column."""
+    with app.app_context():
+        token = signed_links.sign(unsubscribe.SALT, payload, dated=True)
+    status, html = _status_and_text(client, f"/p/unsubscribe/{token}")
+    assert status == 400 and "This link is not valid" in html
+
+
+def test_text_with_lone_carriage_returns_is_encoded_as_lines():
+    from scheduler.reminders import mime
+
+    part = mime.text_part("one \rtwo \r\nthree ", "plain")
+    assert part.get_payload() == "one=20\ntwo=20\nthree=20\n"

@@ -15,6 +15,7 @@ from sqlalchemy import event, insert, text
 from scheduler.extensions import db
 from scheduler.models import Reminder, TreatmentSession
 from scheduler.models.reminder import APPOINTMENT_KINDS
+from scheduler.reminders import claims
 from scheduler.reminders.rows import load_rows, rows_query
 
 
@@ -24,16 +25,22 @@ def _plan(stmt) -> str:
     return " / ".join(str(r[-1]) for r in rows)
 
 
-def test_an_appointments_emails_are_found_by_index_after_analyze(app, is_postgres, make_patient, make_treatment):
-    if is_postgres:
-        pytest.skip("SQLite's planner statistics; PostgreSQL keeps a null fraction per column")
+def _a_session(make_patient, make_treatment, now: datetime):
+    """A patient, a treatment and a session of it on `now`'s day (flushed)."""
     patient, treatment = make_patient(), make_treatment()
-    now = datetime(2027, 3, 1, tzinfo=UTC)
     session = TreatmentSession(
         patient_id=patient.id, treatment_id=treatment.id, performed_on=now.date(), product="BOTOX"
     )
     db.session.add(session)
     db.session.flush()
+    return patient, treatment, session
+
+
+def test_an_appointments_emails_are_found_by_index_after_analyze(app, is_postgres, make_patient, make_treatment):
+    if is_postgres:
+        pytest.skip("SQLite's planner statistics; PostgreSQL keeps a null fraction per column")
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    patient, treatment, session = _a_session(make_patient, make_treatment, now)
     db.session.execute(
         insert(Reminder),
         [
@@ -76,15 +83,8 @@ def test_a_claim_finds_its_own_rows_by_index(app, is_postgres, make_patient, mak
     a million appointments that read made a claim of 1,000 rows twelve times slower)."""
     if is_postgres:
         pytest.skip("SQLite's planner; PostgreSQL plans a seq scan of a table this small whatever the indexes")
-    from scheduler.reminders import claims
-
-    patient, treatment = make_patient(), make_treatment()
     now = datetime(2027, 3, 1, tzinfo=UTC)
-    session = TreatmentSession(
-        patient_id=patient.id, treatment_id=treatment.id, performed_on=now.date(), product="BOTOX"
-    )
-    db.session.add(session)
-    db.session.flush()
+    patient, treatment, session = _a_session(make_patient, make_treatment, now)
     db.session.add(
         Reminder(
             patient_id=patient.id,

@@ -20,13 +20,43 @@ from __future__ import annotations
 import base64
 import quopri
 from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from functools import lru_cache
+
+
+
+class HeaderClasses(HeaderRegistry):
+    """policy.default's header registry, with each header class made once.
+
+    The standard registry makes a new class (`type(...)`) every time it is asked for a header's
+    class: to parse each header set, and again to fold each header written out. Classes are freed
+    only by the cyclic garbage collector, so an email left about twenty of them behind. The
+    classes made here are the same (the registry's class for the name, over its base class) and
+    hold no state of their own, so they are made once per header name and reused; parsing and
+    folding are the policy's, unchanged.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def map_to_type(self, name: str, cls: type) -> None:
+        super().map_to_type(name, cls)
+        self._classes.clear()
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
 
 #: How the message is written out: RFC 5322's limit of 998 characters a header line, so the
 #: List-Unsubscribe URL stays on one line (folded at 78, it would be turned into encoded words that
 #: no mail client reads as a link).
-LONG_LINES = policy.default.clone(max_line_length=998)
+LONG_LINES = policy.default.clone(max_line_length=998, header_factory=HeaderClasses())
 ALTERNATIVE_BOUNDARY = "=_alternative"
 MIXED_BOUNDARY = "=_mixed"
 

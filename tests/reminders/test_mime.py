@@ -55,3 +55,45 @@ def test_fixed_headers_are_policy_default_headers_parsed_once():
     assert first.name == "Auto-Submitted" and str(first) == "auto-generated"
     content_type = mime.fixed("Content-Type", 'text/plain; charset="utf-8"')
     assert content_type.content_type == "text/plain" and content_type.params["charset"] == "utf-8"
+
+
+def _written(pol, sender: str, to: str, subject: str) -> bytes:
+    msg = mime.EmailMessage(policy=pol)
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Message-ID"] = "<r1.abc@clinic.example>"
+    msg["List-Unsubscribe"] = "<https://clinic.example/u/" + "x" * 120 + ">"
+    return mime.assemble(msg, "Hello Zoë", "<p>Hello Zoë</p>").as_bytes()
+
+
+def test_headers_come_out_exactly_as_policy_default_writes_them():
+    standard = policy.default.clone(max_line_length=998)
+    cases = [
+        ("Clinic <clinic@example.com>", "Zoë Ünal <zoe@example.net>", "Time for your next visit"),
+        ('"Dr. A, B" <a@example.com>', "plain@example.net", "Ünïcode subject " * 8),
+    ]
+    for sender, to, subject in cases:
+        assert _written(mime.LONG_LINES, sender, to, subject) == _written(standard, sender, to, subject)
+
+
+def test_writing_emails_leaves_no_header_classes_for_the_cycle_collector():
+    """The standard registry made a class per header set or written, freed only by a full
+    garbage collection (about twenty an email, each a cycle of several objects)."""
+    import gc
+    from email.headerregistry import BaseHeader
+
+    _written(mime.LONG_LINES, "Clinic <c@example.com>", "a@example.net", "warm-up")
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds stays in gc.garbage, to be counted
+    try:
+        for i in range(50):
+            _written(mime.LONG_LINES, "Clinic <c@example.com>", f"p{i}@example.net", f"Reminder {i}")
+        gc.collect()
+        header_classes = [o for o in gc.garbage if isinstance(o, type) and issubclass(o, BaseHeader)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert header_classes == [], f"{len(header_classes)} header classes left for the collector after 50 emails"

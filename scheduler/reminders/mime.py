@@ -25,7 +25,6 @@ from email.message import EmailMessage
 from functools import lru_cache
 
 
-
 class HeaderClasses(HeaderRegistry):
     """policy.default's header registry, with each header class made once.
 

@@ -183,7 +183,7 @@ def _stored(treatment_id: int) -> dict[int, dict[str, list[rules.Row]]]:
             T.c.treatment_id == treatment_id, T.c.kind.in_(SESSION_KINDS)
         )
     )
-    for rid, session_id, kind, seq, status, due, expires in rows:
+    for rid, session_id, kind, seq, status, due, expires in rows.all():  # one fetch, not one per row
         stored[session_id][kind].append(rules.Row(rid, seq, status, due, expires))
     return stored
 
